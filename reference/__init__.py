@@ -1,0 +1,1 @@
+"""Reference solutions (NumPy) and derivation checks (SymPy). Trusted side only: never shipped."""
