@@ -1,7 +1,7 @@
 """Example submission for mathml_hw4: imports a module that does not exist (expected: score 0)."""
 
+import mathml_hw4_helpers  # noqa: F401  -- no such module: the import fails at line 3
 import numpy as np
-import mathml_hw4_helpers  # noqa: F401  -- no such module: the import fails at line 4
 
 W_KEYS = ("W13", "W14", "W23", "W24", "W35", "W45")
 

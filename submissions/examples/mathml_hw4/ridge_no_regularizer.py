@@ -64,7 +64,6 @@ def ridge_gradient(X, y, beta, lam):
 
 def ridge_solution(X, y, lam):
     X = np.asarray(X, dtype=float)
-    d = X.shape[1]
     # lam I left out: this is ordinary least squares (lstsq so that singular X^T X still works)
     return np.linalg.lstsq(X, np.asarray(y, dtype=float), rcond=None)[0]
 

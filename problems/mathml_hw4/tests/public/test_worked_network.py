@@ -60,16 +60,16 @@ def _check_gradient(got: object, key: str, *, x, W, target, reference) -> None:
         if key in wrong and _close(value, wrong[key]):
             check_true(
                 False,
-                f"dL/d{key} uses tanh'(z) = 1 - tanh(z); the derivative of tanh "
-                f"is 1 - tanh(z)^2 (check the node-4 factor in dL/dW14, dL/dW24)",
+                "this uses tanh'(z) = 1 - tanh(z), but the derivative of tanh is "
+                "1 - tanh(z)^2: fix the node-4 factor shared by dL/dW14 and dL/dW24",
             )
         if _close(value, -want[key]):
-            check_true(False, f"dL/d{key} has the wrong sign: dL/da5 = -2 (target - a5)")
+            check_true(False, "the sign is wrong: dL/da5 = -2 (target - a5)")
         if _close(value, want[key] / 2):
             check_true(
                 False,
-                f"dL/d{key} is half the right value: the loss has no 1/2 factor, "
-                f"so dL/da5 = -2 (target - a5)",
+                "this is half the right value: the loss has no 1/2 factor, "
+                "so dL/da5 = -2 (target - a5)",
             )
     check_scalar(value, want[key], name=f"dL/d{key}")
 
@@ -90,15 +90,15 @@ def _check_update(got: object, key: str, *, x, W, target, lr, reference, own_gra
         g = reference.gradients(x, W, target)
         if _close(value, W[key] + lr * g[key]):
             check_true(
-                False, f"{key} moved uphill: the update is W - lr * dL/dW, not W + lr * dL/dW"
+                False, "the weight moved uphill: the update is W - lr * dL/dW, not W + lr * dL/dW"
             )
         if isinstance(own_gradients, dict) and _close(
             value, W[key] - lr * _as_float(own_gradients.get(key))
         ):
             check_true(
                 False,
-                f"{key} after the step is W - lr * (your dL/d{key}): the rule is "
-                f"right but your dL/d{key} is wrong (see the gradient tests)",
+                f"this is W - lr * (your dL/d{key}): the update rule is right, "
+                f"but your dL/d{key} is wrong (see the gradient tests)",
             )
     check_scalar(value, want[key], name=f"{key} after one step")
 
