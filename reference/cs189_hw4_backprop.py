@@ -153,7 +153,9 @@ def random_problem(
 ) -> dict[str, Array]:
     """Random inputs, one-hot labels and weights of the given sizes (``n`` rows if given).
 
-    Weights are scaled by 1/sqrt(fan-in) so hidden units are neither all dead nor all saturated.
+    Weights are scaled by 1/sqrt(fan-in). For the first (or only) example, hidden units with an
+    even index are active (s1 > 0) and odd ones inactive: with few hidden units a random draw
+    often leaves them all inactive, and then dJ/dW1 = 0 whatever relu' a submission uses.
     """
     shape = (d0,) if n is None else (n, d0)
     x = rng.normal(size=shape)
@@ -161,4 +163,7 @@ def random_problem(
     y = np.eye(d2)[labels]
     W1 = scale * rng.normal(size=(d0 + 1, d1)) / np.sqrt(d0 + 1)
     W2 = scale * rng.normal(size=(d1 + 1, d2)) / np.sqrt(d1 + 1)
+    s1 = W1.T @ add_bias(x if n is None else x[0])
+    wanted = np.where(np.arange(d1) % 2 == 0, 1.0, -1.0)
+    W1 *= np.where(np.sign(s1) == wanted, 1.0, -1.0)  # flipping a column flips the sign of s1_j
     return {"x": x, "y": y, "W1": W1, "W2": W2}

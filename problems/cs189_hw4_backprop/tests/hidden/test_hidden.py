@@ -72,6 +72,18 @@ def _check_weights(got: object, want: np.ndarray, name: str) -> None:
         f"{name} has shape {shape}, one row short of {want.shape}: the row of the bias unit "
         "(row 0) is missing. x^(l-1) must include the bias unit x_0 = 1.",
     )
+    if want.ndim == 2 and want.shape[0] == want.shape[1] and not np.allclose(want, want.T):
+        # check_array's shape message catches a transpose only when the shape changes.
+        _diagnose(
+            got,
+            want,
+            [
+                (
+                    want.T,
+                    (f"{name} is transposed: row i belongs to unit i of layer l-1, as in W^(l)."),
+                )
+            ],
+        )
     check_array(got, want, name=name, rtol=RTOL, atol=ATOL)
 
 
@@ -84,20 +96,24 @@ def _gradient_variants(ref, p: dict[str, np.ndarray]) -> dict[str, list[tuple[np
     f = ref.forward(p["x"], p["W1"], p["W2"])
     d2 = f["x2"] - p["y"]
     back = p["W2"][1:] @ d2
-    wrong_relu = np.outer(f["x0"], ref.relu(f["s1"]) * back)
-    no_relu = np.outer(f["x0"], back)
     right = ref.gradients(p["x"], p["y"], p["W1"], p["W2"])
+    sign = "has the wrong sign (check delta^(2) = dJ/ds^(2))."
     return {
         "W1": [
             (
-                wrong_relu,
-                "dJ/dW1 is what max(0, s1) in place of the ReLU's derivative gives; "
-                "the derivative is 1[s1 > 0].",
+                np.outer(f["x0"], ref.relu(f["s1"]) * back),
+                "dJ/dW1 is what max(0, s1) in place of the ReLU's derivative gives; the "
+                "derivative is 1[s1 > 0].",
             ),
-            (no_relu, "dJ/dW1 is missing the factor relu'(s1)."),
-            (-right["W1"], "dJ/dW1 has the wrong sign (check delta^(2) = dJ/ds^(2))."),
+            # Before "missing relu'": where every s1 is 0 the two coincide, and this names why.
+            (
+                np.outer(f["x0"], (f["s1"] >= 0) * back),
+                "dJ/dW1 uses relu'(0) = 1 where s1 is exactly 0; the README fixes relu'(0) = 0.",
+            ),
+            (np.outer(f["x0"], back), "dJ/dW1 is missing the factor relu'(s1)."),
+            (-right["W1"], f"dJ/dW1 {sign}"),
         ],
-        "W2": [(-right["W2"], "dJ/dW2 has the wrong sign (check delta^(2) = dJ/ds^(2)).")],
+        "W2": [(-right["W2"], f"dJ/dW2 {sign}")],
     }
 
 
@@ -329,25 +345,10 @@ def test_gradients_zero_weights(submission, reference, rng, credit):
         want = reference.gradients(p["x"], p["y"], W1, W2)
         with credit.part(label, weight=1):
             result = submission.gradients(p["x"], p["y"], W1, W2)
-            f = reference.forward(p["x"], W1, W2)
-            step_at_zero = np.outer(f["x0"], W2[1:] @ (f["x2"] - p["y"]))
+            variants = _gradient_variants(reference, {**p, "W1": W1, "W2": W2})
             for key in ("W1", "W2"):
                 got = _entry(result, key, "gradients")
-                _diagnose(
-                    got,
-                    want[key],
-                    [
-                        (
-                            step_at_zero,
-                            (
-                                "with W1 = 0, s1 is exactly 0 and dJ/dW1 must be 0: the "
-                                "README fixes relu'(0) = 0, yours is 1."
-                            ),
-                        )
-                    ]
-                    if key == "W1"
-                    else [],
-                )
+                _diagnose(got, want[key], variants[key])
                 _check_weights(got, want[key], f"gradients()[{key!r}] ({label})")
 
 
@@ -357,14 +358,20 @@ def test_gradients_zero_weights(submission, reference, rng, credit):
 def _step_variants(reference, p: dict[str, np.ndarray], eta: float) -> dict[str, list]:
     """Updates as the typical mistakes compute them, each with its message."""
     g = reference.gradients(p["x"], p["y"], p["W1"], p["W2"])
+    f = reference.forward(p["x"], p["W1"], p["W2"])
+    d2 = f["x2"] - p["y"]
+    # The usual loop bug: update W2 first, then back-propagate delta^(2) through the new W2.
     new_W2 = p["W2"] - eta * g["W2"]
-    # Updating W2 first and then back-propagating through the new W2 is the usual loop bug.
-    stale = reference.gradients(p["x"], p["y"], p["W1"], new_W2)["W1"]
+    stale = np.outer(f["x0"], reference.relu_grad(f["s1"]) * (new_W2[1:] @ d2))
     out: dict[str, list] = {}
-    for key in ("W1", "W2"):
+    for key, wrong_gradients in _gradient_variants(reference, p).items():
         out[key] = [
             (p[key], f"{key} came back unchanged."),
             (p[key] + eta * g[key], f"{key} moved up the gradient; subtract eta * gradient."),
+            *(
+                (p[key] - eta * wrong, f"the update used a wrong gradient: {message}")
+                for wrong, message in wrong_gradients
+            ),
         ]
     out["W1"].append(
         (

@@ -104,6 +104,29 @@ def _entry(result: object, key: str, func: str) -> object:
     return result[key]
 
 
+def _check_weights(got: object, want: np.ndarray, name: str) -> None:
+    """check_array, after naming the two commonest shape mistakes of a weight-shaped result."""
+    shape = np.shape(got) if isinstance(got, np.ndarray | list | tuple) else ()
+    check_true(
+        shape != (want.shape[0] - 1, want.shape[1]),
+        f"{name} has shape {shape}, one row short of {want.shape}: the row of the bias unit "
+        "(row 0) is missing. x^(l-1) must include the bias unit x_0 = 1.",
+    )
+    if want.shape[0] == want.shape[1]:
+        # check_array's shape message catches a transpose only when the shape changes.
+        _diagnose(
+            got,
+            want,
+            [
+                (
+                    want.T,
+                    (f"{name} is transposed: row i belongs to unit i of layer l-1, as in W^(l)."),
+                )
+            ],
+        )
+    check_array(got, want, name=name, rtol=RTOL, atol=ATOL)
+
+
 @points(1, name="relu on a fixed input", part="1a")
 def test_relu_small(submission):
     """relu is max(0, s) elementwise, on a 2-D input."""
@@ -251,10 +274,13 @@ def test_gradients_small(submission, credit):
         with credit.part(f"dJ/d{key}", weight=1):
             got = _entry(result, key, "gradients")
             _diagnose(got, want, [(-want, f"gradients()[{key!r}] has the wrong sign.")])
-            check_array(got, want, name=f"gradients()[{key!r}]", rtol=RTOL, atol=ATOL)
+            _check_weights(got, want, f"gradients()[{key!r}]")
 
 
 def _check_step(result: object, func: str, credit) -> None:
+    # The usual loop bug: update W2 first, then back-propagate delta^(2) through the new W2.
+    stale_delta1 = (_arr(S1) > 0) * (_arr(NEW_W2)[1:] @ _arr(DELTA2))
+    stale_W1 = _arr(W1) - ETA * np.outer([1.0, *X], stale_delta1)
     for key, old, want in (("W1", W1, NEW_W1), ("W2", W2, NEW_W2)):
         with credit.part(key, weight=1):
             got = _entry(result, key, func)
@@ -265,9 +291,16 @@ def _check_step(result: object, func: str, credit) -> None:
                 [
                     (_arr(old), f"{func} returned {key} unchanged."),
                     (uphill, f"{func} moved {key} up the gradient; subtract eta * gradient."),
+                    (
+                        stale_W1,
+                        (
+                            f"{func} updated W1 with deltas computed from the already-updated W2; "
+                            "compute every delta from the weights before the step, then update."
+                        ),
+                    ),
                 ],
             )
-            check_array(got, _arr(want), name=f"{func}()[{key!r}]", rtol=RTOL, atol=ATOL)
+            _check_weights(got, _arr(want), f"{func}()[{key!r}]")
 
 
 @points(1, name="vectorised SGD step on the fixed network", part="1d")
@@ -309,4 +342,4 @@ def test_batch_gradients_small(submission, credit):
                     )
                 ],
             )
-            check_array(got, want, name=f"batch_gradients()[{key!r}]", rtol=RTOL, atol=ATOL)
+            _check_weights(got, want, f"batch_gradients()[{key!r}]")
