@@ -8,6 +8,7 @@ test constants, points, starter) are checked against the reference and the READM
 from __future__ import annotations
 
 import ast
+import contextlib
 import math
 import re
 import tomllib
@@ -216,10 +217,8 @@ def _module_constants(path: Path) -> dict[str, object]:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
             if isinstance(target, ast.Name):
-                try:
+                with contextlib.suppress(ValueError):  # non-literal assignments are not data
                     out[target.id] = ast.literal_eval(node.value)
-                except ValueError:
-                    pass
     return out
 
 
