@@ -25,6 +25,10 @@ class LoadError(GraderError):
     """
 
 
+class GraderInternalError(GraderError):
+    """The grader or an assignment's tests are broken (exit code 1); never the student's fault."""
+
+
 class CodecError(GraderError):
     """A message between grader and worker is not data-only, too big, or malformed."""
 

@@ -1,0 +1,358 @@
+"""Confine the worker process before it runs any student code (Linux namespaces + rlimits).
+
+Runs inside the worker, after the worker has imported what it needs and before the submission is
+loaded. Each layer is tried on its own and recorded; what the platform refuses is skipped, so the
+worker degrades to fewer layers instead of failing, and the report says which layers were active.
+
+Layers, strongest setup (root, or unprivileged user namespaces):
+- new PID namespace: the worker is PID 1 of its own tree; it cannot see or signal the grader, other
+  workers or anything else on the machine, and every process it starts dies with it;
+- new network namespace: no interface but a downed loopback, so no connection to anything;
+- new mount namespace: a fresh /proc (only the worker's own processes), every existing mount
+  remounted read-only, empty tmpfs over the grader's and assignments' folders, size-limited tmpfs
+  for the scratch folder, /tmp, /var/tmp and /dev/shm;
+- a user id of its own with no capabilities and ``no_new_privs``, so nothing above can be undone;
+- rlimits: address space, CPU seconds, processes, file size, open files, no core dumps.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+import sys
+from dataclasses import dataclass, field
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_NOATIME = 1024
+MS_NODIRATIME = 2048
+MS_BIND = 4096
+MS_REC = 16384
+MS_MOVE = 8192
+MS_PRIVATE = 1 << 18
+MS_RELATIME = 1 << 21
+
+PR_SET_PDEATHSIG = 1
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAPBSET_DROP = 24
+
+#: Base of the unprivileged user ids given to workers (when the grader runs as root).
+WORKER_UID_BASE = 200_000
+
+
+@dataclass
+class JailConfig:
+    """What the worker must confine itself to."""
+
+    scratch: str
+    """Folder the submission's files are written to and the only writable place (tmpfs)."""
+    hide: list[str] = field(default_factory=list)
+    """Folders that must look empty to the submission (assignments, reference, grader, others)."""
+    memory_mb: int = 1024
+    """Address-space limit."""
+    cpu_seconds: int = 120
+    """CPU time limit of the worker (SIGXCPU, then SIGKILL)."""
+    max_processes: int = 32
+    """Processes and threads of the worker's user id."""
+    file_mb: int = 64
+    """Largest file the worker may write, and the size of each tmpfs it gets."""
+    open_files: int = 256
+    """Open file descriptors."""
+    namespaces: bool = True
+    """Try namespaces at all (``False`` forces the rlimits-only level, for tests and odd platforms)."""
+
+
+@dataclass
+class Isolation:
+    """Which layers are active in the worker; copied into every report."""
+
+    level: str = "none"
+    """``namespaces`` (all layers), ``partial`` (some), or ``rlimits`` (process limits only)."""
+    layers: dict[str, bool] = field(default_factory=dict)
+    """Each layer and whether it is active."""
+    notes: list[str] = field(default_factory=list)
+    """Why a layer is missing."""
+
+    def as_dict(self) -> dict[str, object]:
+        return {"level": self.level, "layers": dict(self.layers), "notes": list(self.notes)}
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
+                        ctypes.c_char_p]
+_libc.unshare.argtypes = [ctypes.c_int]
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                        ctypes.c_ulong]
+
+
+def _check(rc: int, what: str) -> None:
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int,
+           data: str | None = None) -> None:
+    _check(_libc.mount(source.encode() if source else None, target.encode(),
+                       fstype.encode() if fstype else None, flags,
+                       data.encode() if data else None), f"mount {target}")
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def enter(cfg: JailConfig) -> Isolation:
+    """Confine the calling process; returns what is active.
+
+    With a PID namespace this forks: the caller's process stays outside only to wait for the
+    confined child and exit with its status, and the child returns from this function.
+    """
+    iso = Isolation()
+    layers = iso.layers
+    uid = os.geteuid()
+    # One uid per worker, taken from the outer pid (unique among live workers), so per-user limits
+    # such as the process count of one submission never starve another graded at the same time.
+    worker_uid = WORKER_UID_BASE + os.getpid() % 50_000
+    ns_ok = False
+    if cfg.namespaces and sys.platform.startswith("linux"):
+        flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+        if uid != 0:
+            flags |= CLONE_NEWUSER
+        try:
+            _check(_libc.unshare(flags), "unshare")
+            ns_ok = True
+            if uid != 0:
+                gid = os.getegid()
+                _write("/proc/self/setgroups", "deny")
+                _write("/proc/self/uid_map", f"0 {uid} 1")
+                _write("/proc/self/gid_map", f"0 {gid} 1")
+        except OSError as exc:
+            iso.notes.append(f"namespaces unavailable ({exc.strerror}); using process limits only")
+    for name in ("pid_namespace", "network_namespace", "mount_namespace"):
+        layers[name] = ns_ok
+    if ns_ok:
+        _fork_into_pid_namespace()
+        _private_mounts(cfg, iso, worker_uid)
+    else:
+        layers.update(readonly_filesystem=False, hidden_paths=False, scratch_tmpfs=False)
+    _drop_privileges(uid, worker_uid, ns_ok, iso)
+    _set_limits(cfg, iso)
+    core = ("pid_namespace", "network_namespace", "mount_namespace", "readonly_filesystem",
+            "hidden_paths", "unprivileged")
+    if all(layers.get(k) for k in core):
+        iso.level = "namespaces"
+    elif any(layers.get(k) for k in core):
+        iso.level = "partial"
+    else:
+        iso.level = "rlimits"
+    return iso
+
+
+def _fork_into_pid_namespace() -> None:
+    """After unshare(CLONE_NEWPID) only children enter the new namespace: fork, parent waits."""
+    pid = os.fork()
+    if pid == 0:
+        # If the waiting parent is killed (the grader kills it on timeout), PID 1 dies, and the
+        # kernel then kills every process of the namespace: nothing outlives the grading.
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        return
+    # Parent: forward termination to the child, then mirror its exit.
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda s, _f: os.kill(pid, signal.SIGKILL))
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except InterruptedError:
+            continue
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        os.kill(os.getpid(), sig)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+def _mountpoints() -> list[tuple[str, set[str]]]:
+    """Mount points with their per-mount options, from /proc/self/mountinfo."""
+    out = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            parts = line.split()
+            mp = parts[4].replace("\\040", " ")
+            out.append((mp, set(parts[5].split(","))))
+    return out
+
+
+_OPT_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME,
+              "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME}
+
+
+def _private_mounts(cfg: JailConfig, iso: Isolation, worker_uid: int) -> None:
+    layers = iso.layers
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    try:
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        layers["private_proc"] = True
+    except OSError as exc:
+        layers["private_proc"] = False
+        iso.notes.append(f"fresh /proc not mounted ({exc.strerror})")
+    size = f"size={cfg.file_mb}m"
+    writable = []
+    for path in ("/tmp", "/var/tmp", "/dev/shm"):
+        if os.path.isdir(path):
+            try:
+                _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"{size},mode=1777")
+                writable.append(path)
+            except OSError as exc:
+                iso.notes.append(f"could not mount tmpfs on {path} ({exc.strerror})")
+    _make_reachable(_interpreter_paths(), iso)
+    hidden_ok = True
+    for path in cfg.hide:
+        if not os.path.isdir(path):
+            continue
+        try:
+            _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                   "size=4k,mode=000")
+        except OSError as exc:
+            hidden_ok = False
+            iso.notes.append(f"could not hide {path} ({exc.strerror})")
+    layers["hidden_paths"] = hidden_ok
+    failed = []
+    for mp, opts in sorted(_mountpoints(), key=lambda m: len(m[0])):
+        if mp in writable or mp.startswith(("/proc", "/sys")):
+            continue  # pseudo-filesystems: permissions, not the mount flag, protect them
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
+        for opt, bit in _OPT_FLAGS.items():
+            if opt in opts:
+                flags |= bit
+        try:
+            _mount(None, mp, None, flags)
+        except OSError:
+            failed.append(mp)
+    layers["readonly_filesystem"] = not failed
+    if failed:
+        iso.notes.append(f"could not make read-only: {', '.join(failed[:5])}")
+    owner = f",uid={worker_uid},gid={worker_uid}" if os.geteuid() == 0 else ""
+    try:
+        os.makedirs(cfg.scratch, exist_ok=True)
+        _mount("tmpfs", cfg.scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"{size},mode=0700{owner}")
+        layers["scratch_tmpfs"] = True
+    except OSError as exc:
+        layers["scratch_tmpfs"] = False
+        iso.notes.append(f"could not mount tmpfs on the scratch folder ({exc.strerror})")
+
+
+def _interpreter_paths() -> list[str]:
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(sys.executable)}
+    paths.update(p for p in sys.path if p and os.path.isdir(p))
+    return sorted(os.path.realpath(p) for p in paths)
+
+
+def _make_reachable(paths: list[str], iso: Isolation) -> None:
+    """Let the unprivileged worker reach the interpreter when it lives under a private folder.
+
+    A folder such as /root (mode 700) blocks every path below it. It is replaced by an empty
+    tmpfs into which only the needed children are bind-mounted back, which also hides the rest.
+    """
+    blocked: dict[str, set[str]] = {}
+    for path in paths:
+        parts = path.strip("/").split("/")
+        for i in range(len(parts)):
+            ancestor = "/" + "/".join(parts[:i])
+            if not os.stat(ancestor).st_mode & 0o001:
+                blocked.setdefault(ancestor, set()).add(parts[i])
+                break
+    for n, (ancestor, children) in enumerate(sorted(blocked.items())):
+        try:
+            holds = {}
+            for m, child in enumerate(sorted(children)):
+                hold = f"/tmp/.reach-{n}-{m}"
+                os.mkdir(hold)
+                _mount(os.path.join(ancestor, child), hold, None, MS_BIND | MS_REC)
+                holds[child] = hold
+            _mount("tmpfs", ancestor, "tmpfs", MS_NOSUID | MS_NODEV, "size=16k,mode=0755")
+            for child, hold in holds.items():
+                os.mkdir(os.path.join(ancestor, child), 0o755)
+                _mount(hold, os.path.join(ancestor, child), None, MS_MOVE)
+                os.rmdir(hold)
+        except OSError as exc:
+            iso.notes.append(f"could not make {ancestor} reachable ({exc.strerror})")
+
+
+def _drop_privileges(uid: int, worker_uid: int, ns_ok: bool, iso: Isolation) -> None:
+    layers = iso.layers
+    # Without this a setuid-root program on the machine could hand root back to the submission.
+    layers["no_new_privs"] = _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
+    if uid == 0:
+        os.setgroups([])
+        os.setresgid(worker_uid, worker_uid, worker_uid)
+        os.setresuid(worker_uid, worker_uid, worker_uid)  # leaving uid 0 clears every capability
+        layers["unprivileged"] = True
+    elif ns_ok:
+        # Inside our own user namespace we are root of it; nest once more as a non-root id so the
+        # mounts above are locked and no capability is left to undo them.
+        try:
+            _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), "unshare user")
+            _write("/proc/self/setgroups", "deny")
+            _write("/proc/self/uid_map", "1000 0 1")
+            _write("/proc/self/gid_map", "1000 0 1")
+            _drop_capabilities()
+            layers["unprivileged"] = True
+        except OSError as exc:
+            layers["unprivileged"] = False
+            iso.notes.append(f"could not drop privileges in the namespace ({exc.strerror})")
+    else:
+        layers["unprivileged"] = True  # an ordinary user without namespaces has no privileges
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = (("version", ctypes.c_uint32), ("pid", ctypes.c_int))
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = (("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32))
+
+
+def _drop_capabilities() -> None:
+    for cap in range(64):
+        _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    header = _CapHeader(0x20080522, 0)
+    data = (_CapData * 2)()
+    _check(_libc.capset(ctypes.byref(header), data), "capset")
+
+
+def _set_limits(cfg: JailConfig, iso: Isolation) -> None:
+    mb = 1024 * 1024
+    limits = {
+        "RLIMIT_AS": (cfg.memory_mb * mb, cfg.memory_mb * mb),
+        "RLIMIT_CPU": (cfg.cpu_seconds, cfg.cpu_seconds + 2),
+        "RLIMIT_NPROC": (cfg.max_processes, cfg.max_processes),
+        "RLIMIT_FSIZE": (cfg.file_mb * mb, cfg.file_mb * mb),
+        "RLIMIT_NOFILE": (cfg.open_files, cfg.open_files),
+        "RLIMIT_CORE": (0, 0),
+    }
+    for name, value in limits.items():
+        try:
+            resource.setrlimit(getattr(resource, name), value)
+            iso.layers[name.lower()] = True
+        except (OSError, ValueError) as exc:
+            iso.layers[name.lower()] = False
+            iso.notes.append(f"{name} not set ({exc})")
+    # Writing past RLIMIT_FSIZE should be an error in the student's code, not a silent kill.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

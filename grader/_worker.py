@@ -1,0 +1,230 @@
+"""The worker: the only process that ever runs student code.
+
+Started by ``grader.sandbox`` as ``python -I -m grader._worker FD_IN FD_OUT``. It imports NumPy and
+the codec, reads its configuration, confines itself (``grader._jail``), writes the submission into
+its scratch folder, imports it, then serves requests from the grader until told to stop:
+
+- ``getattr``: an attribute of the module or of a handle -> data, ``callable``, or a new handle;
+- ``call``: call an attribute (or a handle itself) with data/handle arguments -> data or handle;
+- ``release``: forget handles.
+
+Replies are data only (``grader.codec``); objects that are not data stay here behind handles.
+Nothing here is trusted by the grader: the student's code runs in this process and can change any
+of it. The grader only ever decodes data from it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from typing import Any
+
+import numpy as np  # noqa: F401 - imported before confinement so the submission finds it loaded
+
+from grader import _jail, codec
+from grader.errors import CodecError
+
+_MAX_TEXT = 2000
+
+
+class _Server:
+    def __init__(self, fd_in: int, fd_out: int, max_result_bytes: int) -> None:
+        self.fd_in = fd_in
+        self.fd_out = fd_out
+        self.max_result_bytes = max_result_bytes
+        self.handles: dict[int, Any] = {}
+        self.handle_of: dict[int, codec.Handle] = {}
+        self.next_id = 1
+        self.module: Any = None
+        self.scratch = ""
+
+    # -- framing ---------------------------------------------------------------------------
+    def read(self) -> Any:
+        header = _read_exact(self.fd_in, 4)
+        if header is None:
+            return None
+        body = _read_exact(self.fd_in, codec.frame_length(header))
+        if body is None:
+            return None
+        return codec.decode(body, from_handle=self._resolve)
+
+    def send(self, message: dict[str, Any]) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()  # so printed text precedes the reply in the report
+            except BaseException:  # noqa: BLE001, S110 - the student may have replaced it
+                pass
+        try:
+            payload = codec.encode(message, to_handle=self._register,
+                                   max_bytes=self.max_result_bytes)
+        except CodecError as exc:
+            payload = codec.encode({"ok": False, "error": {
+                "type": "ResultNotData", "message": str(exc), "traceback": ""}})
+        except BaseException as exc:  # noqa: BLE001 - a hostile value may raise anything
+            payload = codec.encode({"ok": False, "error": self._describe(exc)})
+        codec.write_frame(self.fd_out, payload)
+
+    # -- handles ---------------------------------------------------------------------------
+    def _register(self, obj: Any) -> codec.Handle:
+        key = id(obj)
+        h = self.handle_of.get(key)
+        if h is not None and self.handles.get(h.id) is obj:
+            return h
+        h = codec.Handle(self.next_id, _type_name(obj))
+        self.next_id += 1
+        self.handles[h.id] = obj
+        self.handle_of[key] = h
+        return h
+
+    def _resolve(self, h: codec.Handle) -> Any:
+        if h.id not in self.handles:
+            raise CodecError(f"unknown handle {h.id}")
+        return self.handles[h.id]
+
+    # -- errors ----------------------------------------------------------------------------
+    def _describe(self, exc: BaseException) -> dict[str, Any]:
+        try:
+            message = str(exc)
+        except BaseException:  # noqa: BLE001 - a student exception's __str__ may itself raise
+            message = "<message could not be shown>"
+        frames = []
+        lineno = None
+        try:
+            for fs in traceback.extract_tb(exc.__traceback__):
+                if fs.filename.startswith(self.scratch + os.sep):
+                    rel = os.path.relpath(fs.filename, self.scratch)
+                    frames.append(f'  File "{rel}", line {fs.lineno}, in {fs.name}\n'
+                                  + (f"    {fs.line.strip()}\n" if fs.line else ""))
+                    lineno = fs.lineno
+            if isinstance(exc, SyntaxError) and exc.filename and \
+                    str(exc.filename).startswith(self.scratch):
+                lineno = exc.lineno
+                frames.append(f'  File "{os.path.relpath(exc.filename, self.scratch)}", '
+                              f"line {exc.lineno}\n    {(exc.text or '').strip()}\n")
+                message = exc.msg
+        except BaseException:  # noqa: BLE001, S110 - best effort only
+            pass
+        tb = "".join(frames[-8:])
+        return {"type": _type_name(exc), "message": message[:_MAX_TEXT] +
+                ("..." if len(message) > _MAX_TEXT else ""),
+                "traceback": tb[:4 * _MAX_TEXT], "line": lineno}
+
+    # -- requests --------------------------------------------------------------------------
+    def target(self, ref: int) -> Any:
+        if ref == 0:
+            return self.module
+        if ref not in self.handles:
+            raise LookupError(f"object {ref} no longer exists")
+        return self.handles[ref]
+
+    def serve(self) -> None:
+        while True:
+            try:
+                req = self.read()
+            except CodecError as exc:
+                self.send({"ok": False, "error": {"type": "ProtocolError", "message": str(exc),
+                                                  "traceback": ""}})
+                continue
+            if req is None or req.get("op") == "exit":
+                return
+            try:
+                self.send(self.handle(req))
+            except BaseException as exc:  # noqa: BLE001 - SystemExit etc. in student code
+                self.send({"ok": False, "error": self._describe(exc)})
+
+    def handle(self, req: dict[str, Any]) -> dict[str, Any]:
+        op = req.get("op")
+        if op == "getattr":
+            obj = self.target(req["target"])
+            name = req["name"]
+            try:
+                value = getattr(obj, name)
+            except AttributeError:
+                return {"ok": False, "error": {"type": "MissingAttribute", "message": name,
+                                               "traceback": ""}}
+            if callable(value) and not isinstance(value, np.ndarray):
+                return {"ok": True, "callable": True, "type": _type_name(value)}
+            return {"ok": True, "value": value}
+        if op == "call":
+            obj = self.target(req["target"])
+            name = req.get("name")
+            fn = obj if name is None else getattr(obj, name)
+            return {"ok": True, "value": fn(*req.get("args", ()), **req.get("kwargs", {}))}
+        if op == "release":
+            for ref in req.get("ids", ()):
+                obj = self.handles.pop(ref, None)
+                if obj is not None:
+                    self.handle_of.pop(id(obj), None)
+            return {"ok": True, "value": None}
+        return {"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}",
+                                       "traceback": ""}}
+
+
+def _type_name(obj: Any) -> str:
+    t = type(obj)
+    try:
+        return str(type.__getattribute__(t, "__qualname__"))[:200]
+    except BaseException:  # noqa: BLE001
+        return "object"
+
+
+def _read_exact(fd: int, n: int) -> bytes | None:
+    chunks = []
+    while n:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _write_files(root: str, files: dict[str, bytes]) -> None:
+    for rel, data in files.items():
+        path = os.path.normpath(os.path.join(root, rel))
+        if not path.startswith(root + os.sep):
+            continue  # the loader never produces such names; defence in depth
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+
+
+def main() -> None:
+    fd_in, fd_out = int(sys.argv[1]), int(sys.argv[2])
+    # -I ignores PYTHONUNBUFFERED; without this a killed worker loses what it printed.
+    sys.stdout.reconfigure(line_buffering=True)
+    sys.stderr.reconfigure(line_buffering=True)
+    header = _read_exact(fd_in, 4)
+    if header is None:
+        os._exit(3)
+    body = _read_exact(fd_in, codec.frame_length(header))
+    cfg = codec.decode(body or b"")
+    limits = cfg["limits"]
+    server = _Server(fd_in, fd_out, int(limits["max_result_mb"]) * 1024 * 1024)
+    jail_cfg = _jail.JailConfig(
+        scratch=cfg["scratch"], hide=list(cfg["hide"]), memory_mb=int(limits["memory_mb"]),
+        cpu_seconds=int(limits["cpu_seconds"]), max_processes=int(limits["max_processes"]),
+        file_mb=int(limits["file_mb"]), namespaces=bool(cfg["namespaces"]))
+    iso = _jail.enter(jail_cfg)
+    scratch = os.path.realpath(cfg["scratch"])
+    server.scratch = scratch
+    _write_files(scratch, cfg["files"])
+    os.chdir(scratch)
+    os.environ["HOME"] = scratch
+    sys.path.insert(0, scratch)
+    server.send({"ok": True, "phase": "jailed", "isolation": iso.as_dict(), "uid": os.getuid()})
+    try:
+        server.module = importlib.import_module(cfg["entry"])
+    except BaseException as exc:  # noqa: BLE001 - SyntaxError, SystemExit, anything at import
+        server.send({"ok": False, "phase": "import", "error": server._describe(exc)})
+        return
+    server.send({"ok": True, "phase": "import"})
+    server.serve()
+
+
+if __name__ == "__main__":
+    main()
+    sys.stdout.flush()
+    os._exit(0)

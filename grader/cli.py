@@ -1,0 +1,146 @@
+"""The ``grader`` command: a thin layer over the library (one library call per command).
+
+Exit codes (a stable contract that scripts rely on):
+  0  a report was written (whatever the score), or the check/verification succeeded;
+  1  an internal error of the grader (or, for verify/equiv, a claim or answer that does not hold);
+  2  a usage error: bad arguments, unknown assignment, unparsable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from grader import __version__
+from grader.errors import AssignmentError, UsageError
+
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from grader.api import grade
+    from grader.report import to_json
+
+    report = grade(args.assignment, args.submission)
+    text = to_json(report)
+    if args.output:
+        _write_atomic(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    print(f"{report['assignment']}: {report['score']:g}/{report['max_score']:g} "
+          f"({report['status']}) {args.submission}", file=sys.stderr)
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from grader.api import grade
+    from grader.report import to_json
+
+    report = grade(args.assignment, args.submission, public_only=True)
+    if args.json:
+        sys.stdout.write(to_json(report))
+    else:
+        sys.stdout.write(format_check(report))
+    return 0
+
+
+def format_check(report: dict[str, Any]) -> str:
+    """A student-readable summary of a report (what ``grader check`` prints)."""
+    lines = [f"{report['assignment']}: public tests only (hidden tests run when you hand in)", ""]
+    width = max((len(t["name"]) for t in report["tests"]), default=10)
+    for t in report["tests"]:
+        mark = "PASS" if t["status"] == "passed" else "FAIL"
+        lines.append(f"  {mark}  {t['number']:<8} {t['name']:<{width}}  "
+                     f"{t['score']:g}/{t['max_score']:g}")
+        for line in t["output"].splitlines():
+            lines.append(f"        {line}")
+    lines += ["", report["output"], ""]
+    return "\n".join(lines)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from grader.verify import run_verify
+
+    return run_verify(args.assignments or None, as_json=args.json, out=sys.stdout)
+
+
+def _cmd_equiv(args: argparse.Namespace) -> int:
+    from grader.equiv import run_equiv_cli
+
+    return run_equiv_cli(args.symbols, args.expected, args.given, as_json=args.json,
+                         out=sys.stdout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grader", description="Grade machine-learning homework in an isolated worker.")
+    parser.add_argument("--version", action="version", version=f"grader {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("grade", help="run all tests on a submission and write its JSON report",
+                       description="Run public and hidden tests; write the JSON report to stdout "
+                                   "or -o, and a one-line summary to stderr. Exit 0 whenever a "
+                                   "report was written.")
+    p.add_argument("assignment", help="assignment folder, or a name under problems/")
+    p.add_argument("submission", help=".py file, .ipynb notebook, or folder")
+    p.add_argument("-o", "--output", help="write the report here instead of stdout")
+    p.set_defaults(func=_cmd_grade)
+
+    p = sub.add_parser("check", help="run the public tests and print a readable summary",
+                       description="What students run before handing in: public tests only.")
+    p.add_argument("assignment", help="assignment folder, or a name under problems/")
+    p.add_argument("submission", help=".py file, .ipynb notebook, or folder")
+    p.add_argument("--json", action="store_true", help="print the JSON report instead")
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("verify", help="check every closed-form derivation (SymPy/numeric)",
+                       description="Prove or numerically check the derivations the reference "
+                                   "solutions rest on. Exit 0 only when every claim holds.")
+    p.add_argument("assignments", nargs="*", help="only the claims of these assignments")
+    p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    p.set_defaults(func=_cmd_verify)
+
+    p = sub.add_parser("equiv", help="check whether a typed answer equals an expected one",
+                       description="Decide equivalence of two math expressions with a shape "
+                                   "table; exit 0 equivalent, 1 not, 2 unparsable.")
+    p.add_argument("--symbols", required=True, help='e.g. "X: n x m; a: m x 1; b: m x 1"')
+    p.add_argument("--expected", required=True, help="the expected answer")
+    p.add_argument("given", help="the answer to check")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_equiv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (UsageError, AssignmentError) as exc:
+        print(f"grader: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("grader: interrupted", file=sys.stderr)
+        return 130
+    except Exception:  # noqa: BLE001 - the contract: an internal error is exit 1, with its trace
+        print("grader: internal error (a bug in the grader, not in the submission):",
+              file=sys.stderr)
+        traceback.print_exc()
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

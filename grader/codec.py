@@ -1,0 +1,298 @@
+"""The data-only codec spoken between the grader and the worker that runs student code.
+
+Everything that crosses the trust boundary is encoded here and nothing else: None, bool, int, float,
+complex, str, bytes, list, tuple, dict with str keys, NumPy arrays of plain numeric dtype, and
+opaque handles to objects that stay in the worker. Decoding never calls a constructor chosen by the
+sender, never unpickles, never evaluates text: a hostile worker can at worst send wrong *data*.
+
+Wire format: a frame is a 4-byte big-endian length then a tagged payload (see ``_Tag``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grader.errors import CodecError
+
+#: Defaults for what one frame may hold; the sandbox passes the assignment's own limits.
+MAX_FRAME_BYTES = 256 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_ITEMS = 1_000_000
+MAX_INT_DIGITS = 4300  # CPython's own int/str conversion limit
+
+# Plain numeric and fixed-width string dtypes only: object ("O") and structured ("V") dtypes could
+# smuggle arbitrary objects or views.
+_DTYPE_RE = re.compile(r"^[<>|=]?([biufc]\d{1,2}|[US]\d{1,9})$")
+
+_U32 = struct.Struct(">I")
+_U64 = struct.Struct(">Q")
+_I64 = struct.Struct(">q")
+_F64 = struct.Struct(">d")
+_C128 = struct.Struct(">dd")
+
+
+class _Tag:
+    NONE = b"N"
+    TRUE = b"T"
+    FALSE = b"F"
+    INT = b"i"  # 8-byte signed
+    BIGINT = b"I"  # u32 length + ASCII decimal
+    FLOAT = b"f"
+    COMPLEX = b"c"
+    STR = b"s"
+    BYTES = b"b"
+    LIST = b"l"
+    TUPLE = b"t"
+    DICT = b"d"
+    ARRAY = b"a"
+    HANDLE = b"h"
+
+
+@dataclass(frozen=True)
+class Handle:
+    """Reference to an object that stays in the worker.
+
+    Only the worker assigns ids; the grader can send a handle back as an argument.
+    """
+
+    id: int
+    """Worker-assigned id, unique within one worker."""
+    type_name: str
+    """The object's type name as the worker reported it (untrusted, for messages only)."""
+
+
+def encode(value: Any, *, to_handle: Callable[[Any], Handle] | None = None,
+           max_bytes: int = MAX_FRAME_BYTES) -> bytes:
+    """Encode ``value`` into one payload (no length prefix).
+
+    ``to_handle`` turns a value that is not data into a ``Handle``; without it such a value is a
+    ``CodecError``.
+    """
+    out = bytearray()
+    _Encoder(out, to_handle, max_bytes).put(value, 0)
+    return bytes(out)
+
+
+class _Encoder:
+    def __init__(self, out: bytearray, to_handle: Callable[[Any], Handle] | None,
+                 max_bytes: int) -> None:
+        self.out = out
+        self.to_handle = to_handle
+        self.max_bytes = max_bytes
+        self.items = 0
+
+    def _room(self, n: int) -> None:
+        if len(self.out) + n > self.max_bytes:
+            raise CodecError(f"value is larger than the {self.max_bytes // (1024 * 1024)} MiB limit")
+
+    def put(self, v: Any, depth: int) -> None:  # noqa: PLR0912 - one branch per wire type
+        if depth > MAX_DEPTH:
+            raise CodecError(f"value is nested more than {MAX_DEPTH} levels deep")
+        self.items += 1
+        if self.items > MAX_ITEMS:
+            raise CodecError(f"value has more than {MAX_ITEMS} items")
+        out = self.out
+        # Exact type checks: a subclass of int/str/ndarray may override methods we call below.
+        t = type(v)
+        if v is None:
+            out += _Tag.NONE
+        elif t is bool or t is np.bool_:
+            out += _Tag.TRUE if bool(v) else _Tag.FALSE
+        elif t is int or t in _NP_INTS:
+            i = int(v)
+            if -(2**63) <= i < 2**63:
+                out += _Tag.INT + _I64.pack(i)
+            else:
+                digits = int.__repr__(i).encode("ascii")
+                if len(digits) > MAX_INT_DIGITS:
+                    raise CodecError("integer has too many digits")
+                out += _Tag.BIGINT + _U32.pack(len(digits)) + digits
+        elif t is float or t in _NP_FLOATS:
+            out += _Tag.FLOAT + _F64.pack(float(v))
+        elif t is complex or t in _NP_COMPLEX:
+            c = complex(v)
+            out += _Tag.COMPLEX + _C128.pack(c.real, c.imag)
+        elif t is str:
+            b = str.encode(v, "utf-8", "surrogatepass")
+            self._room(len(b))
+            out += _Tag.STR + _U32.pack(len(b)) + b
+        elif t is bytes or t is bytearray:
+            self._room(len(v))
+            out += _Tag.BYTES + _U32.pack(len(v)) + bytes(v)
+        elif t is list or t is tuple:
+            out += (_Tag.LIST if t is list else _Tag.TUPLE) + _U32.pack(len(v))
+            for item in list.__iter__(v) if t is list else tuple.__iter__(v):
+                self.put(item, depth + 1)
+        elif t is dict:
+            out += _Tag.DICT + _U32.pack(len(v))
+            for key, item in dict.items(v):
+                if type(key) is not str:
+                    raise CodecError(f"dict key {type(key).__name__!s} is not a str")
+                self.put(key, depth + 1)
+                self.put(item, depth + 1)
+        elif t is np.ndarray:
+            self._put_array(v)
+        elif t is Handle:
+            out += _Tag.HANDLE + _U64.pack(v.id) + _encode_str(v.type_name[:200])
+        elif self.to_handle is not None:
+            self.put(self.to_handle(v), depth)
+        else:
+            raise CodecError(f"a {t.__name__} is not data (allowed: numbers, str, bytes, list, "
+                             "tuple, dict with str keys, NumPy arrays of numbers)")
+
+    def _put_array(self, a: np.ndarray) -> None:
+        dt = a.dtype.str
+        if not _DTYPE_RE.match(dt):
+            raise CodecError(f"arrays of dtype {a.dtype} are not data; use a numeric dtype")
+        if a.ndim > 32:
+            raise CodecError("array has more than 32 dimensions")
+        nbytes = int(a.nbytes)
+        self._room(nbytes + 16 + 8 * a.ndim)
+        data = np.ascontiguousarray(a).tobytes()
+        dtb = dt.encode("ascii")
+        self.out += _Tag.ARRAY + bytes([len(dtb)]) + dtb + bytes([a.ndim])
+        for n in a.shape:
+            self.out += _U64.pack(n)
+        self.out += _U64.pack(len(data)) + data
+
+
+def _encode_str(s: str) -> bytes:
+    b = s.encode("utf-8", "replace")
+    return _U32.pack(len(b)) + b
+
+
+_NP_INTS = frozenset(
+    {np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64}
+)
+_NP_FLOATS = frozenset({np.float16, np.float32, np.float64})
+_NP_COMPLEX = frozenset({np.complex64, np.complex128})
+
+
+def decode(payload: bytes, *, from_handle: Callable[[Handle], Any] | None = None) -> Any:
+    """Decode one payload. Only builds plain data, arrays, and (via ``from_handle``) handles."""
+    d = _Decoder(memoryview(payload), from_handle)
+    value = d.get(0)
+    if d.pos != len(payload):
+        raise CodecError("trailing bytes after the value")
+    return value
+
+
+class _Decoder:
+    def __init__(self, buf: memoryview, from_handle: Callable[[Handle], Any] | None) -> None:
+        self.buf = buf
+        self.pos = 0
+        self.items = 0
+        self.from_handle = from_handle
+
+    def take(self, n: int) -> memoryview:
+        if n < 0 or self.pos + n > len(self.buf):
+            raise CodecError("truncated message")
+        chunk = self.buf[self.pos:self.pos + n]
+        self.pos += n
+        return chunk
+
+    def u32(self) -> int:
+        return int(_U32.unpack(self.take(4))[0])
+
+    def u64(self) -> int:
+        return int(_U64.unpack(self.take(8))[0])
+
+    def str_(self) -> str:
+        return bytes(self.take(self.u32())).decode("utf-8", "surrogatepass")
+
+    def get(self, depth: int) -> Any:  # noqa: PLR0911, PLR0912 - one branch per wire type
+        if depth > MAX_DEPTH:
+            raise CodecError(f"message nested more than {MAX_DEPTH} levels deep")
+        self.items += 1
+        if self.items > MAX_ITEMS:
+            raise CodecError(f"message has more than {MAX_ITEMS} items")
+        tag = bytes(self.take(1))
+        if tag == _Tag.NONE:
+            return None
+        if tag == _Tag.TRUE:
+            return True
+        if tag == _Tag.FALSE:
+            return False
+        if tag == _Tag.INT:
+            return _I64.unpack(self.take(8))[0]
+        if tag == _Tag.BIGINT:
+            n = self.u32()
+            if n > MAX_INT_DIGITS + 1:
+                raise CodecError("integer has too many digits")
+            text = bytes(self.take(n)).decode("ascii")
+            if not re.fullmatch(r"-?\d+", text):
+                raise CodecError("malformed integer")
+            return int(text)
+        if tag == _Tag.FLOAT:
+            return _F64.unpack(self.take(8))[0]
+        if tag == _Tag.COMPLEX:
+            re_, im = _C128.unpack(self.take(16))
+            return complex(re_, im)
+        if tag == _Tag.STR:
+            return self.str_()
+        if tag == _Tag.BYTES:
+            return bytes(self.take(self.u32()))
+        if tag in (_Tag.LIST, _Tag.TUPLE):
+            n = self.u32()
+            if n > len(self.buf) - self.pos:  # every item takes at least one byte
+                raise CodecError("truncated message")
+            items = [self.get(depth + 1) for _ in range(n)]
+            return items if tag == _Tag.LIST else tuple(items)
+        if tag == _Tag.DICT:
+            n = self.u32()
+            if 2 * n > len(self.buf) - self.pos:
+                raise CodecError("truncated message")
+            out: dict[str, Any] = {}
+            for _ in range(n):
+                key = self.get(depth + 1)
+                if type(key) is not str:
+                    raise CodecError("dict key is not a str")
+                out[key] = self.get(depth + 1)
+            return out
+        if tag == _Tag.ARRAY:
+            return self._array()
+        if tag == _Tag.HANDLE:
+            h = Handle(self.u64(), self.str_())
+            if self.from_handle is None:
+                raise CodecError("unexpected handle")
+            return self.from_handle(h)
+        raise CodecError(f"unknown tag {tag!r}")
+
+    def _array(self) -> np.ndarray:
+        dt = bytes(self.take(self.take(1)[0])).decode("ascii")
+        if not _DTYPE_RE.match(dt):
+            raise CodecError(f"dtype {dt!r} is not allowed")
+        dtype = np.dtype(dt)
+        ndim = self.take(1)[0]
+        if ndim > 32:
+            raise CodecError("array has more than 32 dimensions")
+        shape = tuple(self.u64() for _ in range(ndim))
+        nbytes = self.u64()
+        count = 1
+        for n in shape:
+            count *= n
+        if count * dtype.itemsize != nbytes:
+            raise CodecError("array shape does not match its data")
+        data = self.take(nbytes)
+        # A fresh, writable, plain ndarray: never a view into the message buffer.
+        return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+
+
+def write_frame(fd: int, payload: bytes) -> None:
+    """Write one length-prefixed frame to a file descriptor (blocking, all of it)."""
+    view = memoryview(_U32.pack(len(payload)) + payload)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def frame_length(header: bytes) -> int:
+    """The payload length announced by a 4-byte frame header."""
+    return int(_U32.unpack(header)[0])

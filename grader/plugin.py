@@ -1,0 +1,187 @@
+"""The pytest side of grading: ``@points``, the fixtures tests use, and what each test produced.
+
+This module holds the stateful pytest hooks (collecting points and messages as tests run); turning
+outcomes into scores is ``grader.score`` and writing the report is ``grader.report``, both pure.
+It runs in the trusted grading process. The submission is reached only through the ``submission``
+fixture (a proxy to the isolated worker), so nothing the student does can touch these hooks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+import pytest
+
+from grader.checks import CheckFailed
+from grader.errors import SubmissionError
+from grader.score import CaseInfo
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
+
+def points(value: float, *, name: str | None = None, part: str | None = None,
+           visibility: str = "visible", tags: tuple[str, ...] = ()) -> Callable[[F], F]:
+    """Declare a test's points, display name, part and visibility (see docs/authoring.md)."""
+    if not value >= 0:
+        raise ValueError(f"points must be >= 0, got {value!r}")
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"visibility must be one of {VISIBILITIES}, got {visibility!r}")
+    return pytest.mark.grader(points=float(value), name=name, part=part, visibility=visibility,
+                              tags=tuple(tags))
+
+
+@dataclass
+class Credit:
+    """Partial credit within one test: ``with credit.part("dL/dW13", weight=1): ...``."""
+
+    parts: list[tuple[str, float, bool, str]] = field(default_factory=list)
+    """(label, weight, passed, message) for every part run so far."""
+
+    @contextmanager
+    def part(self, label: str, weight: float = 1.0) -> Iterator[None]:
+        """Run a block as one part: its failure is recorded, and the test goes on."""
+        if not weight > 0:
+            raise ValueError("a part's weight must be > 0")
+        try:
+            yield
+        except (AssertionError, SubmissionError) as exc:
+            self.parts.append((label, float(weight), False, student_message(exc)))
+        else:
+            self.parts.append((label, float(weight), True, ""))
+
+    @property
+    def fraction(self) -> float | None:
+        total = sum(w for _, w, _, _ in self.parts)
+        if not total:
+            return None
+        return sum(w for _, w, ok, _ in self.parts if ok) / total
+
+    def failures(self) -> list[str]:
+        return [f"{label}: {msg}" for label, _, ok, msg in self.parts if not ok]
+
+
+def student_message(exc: BaseException) -> str:
+    """What a student may see of an exception raised while testing their code."""
+    if isinstance(exc, SubmissionError):
+        return exc.student_message
+    if isinstance(exc, CheckFailed):
+        return str(exc)
+    if isinstance(exc, AssertionError):
+        # Assertion rewriting is off in graded runs, so this is only the author's own message.
+        text = str(exc).strip()
+        return text or "a check on your result failed"
+    return (f"the test could not use your result ({type(exc).__name__}: {str(exc)[:300]}); "
+            "check the type and structure of what your function returns")
+
+
+@dataclass
+class CaseResult:
+    """What one test produced, beyond pass/fail (which pytest-json-report records)."""
+
+    messages: list[str] = field(default_factory=list)
+    """Student-facing messages."""
+    fraction: float | None = None
+    """Partial credit earned, when the test used ``credit``."""
+    internal: str = ""
+    """Instructor-only detail: a grader or test bug, or the student's traceback."""
+
+
+class GraderPlugin:
+    """Registered with ``pytest.main(plugins=[...])`` for one submission's run."""
+
+    def __init__(self, *, assignment: str, proxy: Any, reference_module: str,
+                 public_dir: str, hidden_dir: str) -> None:
+        self.assignment = assignment
+        self.proxy = proxy
+        self.reference_module = reference_module
+        self.public_dir = public_dir
+        self.hidden_dir = hidden_dir
+        self.infos: dict[str, CaseInfo] = {}
+        self.results: dict[str, CaseResult] = {}
+
+    # -- collection ----------------------------------------------------------------------------
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "grader(points, name, part, visibility, tags): "
+                                           "points and display data of a graded test")
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            self.infos[item.nodeid] = info_for(item, self.public_dir, self.hidden_dir)
+
+    # -- fixtures ------------------------------------------------------------------------------
+    @pytest.fixture
+    def submission(self) -> Any:
+        """The student's module, running in the isolated worker."""
+        return self.proxy
+
+    @pytest.fixture(scope="session")
+    def reference(self) -> Any:
+        """The reference solution module (trusted)."""
+        return importlib.import_module(self.reference_module)
+
+    @pytest.fixture
+    def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
+        """A generator seeded from the assignment and the test's name: same inputs every run."""
+        key = f"{self.assignment}:{request.node.name}".encode()
+        return np.random.default_rng(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
+
+    @pytest.fixture
+    def credit(self, request: pytest.FixtureRequest) -> Credit:
+        """Partial credit within one test."""
+        c = Credit()
+        request.node._grader_credit = c
+        return c
+
+    # -- outcomes ------------------------------------------------------------------------------
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        outcome = yield
+        report = outcome.get_result()
+        result = self.results.setdefault(item.nodeid, CaseResult())
+        credit: Credit | None = getattr(item, "_grader_credit", None)
+        if call.when == "call":
+            if credit is not None and credit.parts:
+                result.fraction = credit.fraction
+                result.messages.extend(credit.failures())
+                if credit.fraction is not None and credit.fraction < 1 and report.passed:
+                    # A test whose parts failed has not passed, even though nothing escaped it.
+                    report.outcome = "failed"
+                    report.longrepr = "partial credit"
+        if call.excinfo is None:
+            return
+        exc = call.excinfo.value
+        if call.when == "call":
+            if not _is_skip(exc):
+                result.messages.append(student_message(exc))
+            if isinstance(exc, SubmissionError) and exc.detail:
+                result.internal += exc.detail
+            elif not isinstance(exc, (AssertionError, SubmissionError)):
+                result.internal += call.excinfo.getrepr(style="short").__str__()[-4000:]
+        elif not _is_skip(exc):
+            result.messages.append("this test could not be set up (a problem in the grader or "
+                                   "the test, not in your code); your instructor can see why")
+            result.internal += str(call.excinfo.getrepr(style="short"))[-4000:]
+
+
+def _is_skip(exc: BaseException) -> bool:
+    return isinstance(exc, pytest.skip.Exception)
+
+
+def info_for(item: pytest.Item, public_dir: str, hidden_dir: str) -> CaseInfo:
+    marker = item.get_closest_marker("grader")
+    kw = marker.kwargs if marker else {}
+    path = str(getattr(item, "path", ""))
+    origin = "hidden" if path.startswith(hidden_dir) else "public" if path.startswith(public_dir) \
+        else "other"
+    tags = tuple(kw.get("tags", ())) + (origin,)
+    return CaseInfo(nodeid=item.nodeid, name=kw.get("name") or item.name,
+                    points=float(kw.get("points", 0.0)), part=kw.get("part"),
+                    visibility=kw.get("visibility", "visible"), tags=tags)

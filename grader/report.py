@@ -1,0 +1,94 @@
+"""Scores -> the JSON report. Pure functions plus schema validation.
+
+The report is a superset of Gradescope's ``results.json``: Gradescope's keys at the top level and
+per test, plus ours (assignment, submission, grader version, status, isolation, parts, details
+for the instructor). ``grader/schema/report.schema.json`` is the contract; every report is
+validated against it before it is written.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from typing import Any
+
+from grader.score import Scores
+
+SCHEMA_VERSION = 1
+
+
+def build_report(*, scores: Scores, assignment: str, status: str, submission: dict[str, Any],
+                 execution_time: float, isolation: dict[str, Any], message: str = "",
+                 notes: list[str] | None = None, instructor: dict[str, Any] | None = None,
+                 grader_version: str, public_only: bool = False) -> dict[str, Any]:
+    """The report for one submission (plain JSON-able dict)."""
+    lines = [f"Score: {_num(scores.score)} / {_num(scores.max_score)}"]
+    if message:
+        lines.append(message)
+    for note in notes or ():
+        lines.append(f"Note: {note}")
+    if public_only:
+        lines.append("Only the public tests were run; the final grade also uses hidden tests.")
+    return {
+        "score": scores.score,
+        "max_score": scores.max_score,
+        "execution_time": round(execution_time, 3),
+        "output": "\n".join(lines),
+        "output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [
+            {
+                "name": t.name, "number": t.number, "score": t.score, "max_score": t.max_score,
+                "status": t.status, "output": t.output, "visibility": t.visibility,
+                "tags": list(t.tags), **({"part": t.part} if t.part else {}),
+            }
+            for t in scores.tests
+        ],
+        "schema_version": SCHEMA_VERSION,
+        "assignment": assignment,
+        "status": status,
+        "submission": submission,
+        "grader_version": grader_version,
+        "isolation": isolation,
+        "parts": [
+            {"id": p.id, "title": p.title, "score": p.score, "max_score": p.max_score,
+             "passed": p.passed, "tests": p.tests}
+            for p in scores.parts
+        ],
+        "public_only": public_only,
+        "instructor": instructor or {},
+    }
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+@functools.cache
+def schema() -> dict[str, Any]:
+    """The report's JSON Schema (shipped in the package)."""
+    text = resources.files("grader").joinpath("schema/report.schema.json").read_text()
+    return dict(json.loads(text))
+
+
+def validate(report: dict[str, Any]) -> None:
+    """Raise ``jsonschema.ValidationError`` unless ``report`` matches the schema, and check the
+    invariants a schema cannot express (scores within bounds, totals add up)."""
+    import jsonschema
+
+    jsonschema.validate(report, schema())
+    for t in report["tests"]:
+        if not 0 <= t["score"] <= t["max_score"]:
+            raise jsonschema.ValidationError(f"test {t['name']!r} score out of [0, max_score]")
+    if not 0 <= report["score"] <= report["max_score"]:
+        raise jsonschema.ValidationError("score out of [0, max_score]")
+    total = round(sum(t["score"] for t in report["tests"]), 4)
+    if abs(total - report["score"]) > 1e-4:
+        raise jsonschema.ValidationError(f"score {report['score']} != sum of tests {total}")
+
+
+def to_json(report: dict[str, Any]) -> str:
+    """Serialise a report (stable key order as built, two-space indent)."""
+    return json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -1,0 +1,135 @@
+"""Run an assignment's tests against one submission, in this (trusted) process.
+
+pytest and pytest-json-report run here; the submission runs in its own worker (``grader.sandbox``)
+and the tests reach it through the ``submission`` fixture. The result is plain data
+(``RunResult``) for ``grader.score`` and ``grader.report``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_jsonreport.plugin import JSONReport
+
+from grader.assignment import PROJECT_ROOT, Assignment
+from grader.load import Submission
+from grader.errors import GraderInternalError
+from grader.plugin import GraderPlugin
+from grader.sandbox import Sandbox, SubmissionProxy
+from grader.score import Outcome
+
+
+@dataclass
+class RunResult:
+    """Everything one grading run produced, as plain data."""
+
+    outcomes: list[Outcome]
+    """One per collected test, in collection order."""
+    status: str
+    """``graded``, ``import-error`` or ``load-error``."""
+    message: str = ""
+    """Student-facing summary of what went wrong (import or load error)."""
+    detail: str = ""
+    """Instructor-only detail (the student's traceback for an import error)."""
+    isolation: dict[str, Any] = field(default_factory=dict)
+    """Isolation layers active in the worker."""
+    output: str = ""
+    """What the submission printed (head only)."""
+    events: list[str] = field(default_factory=list)
+    """Worker deaths and restarts."""
+    seconds: float = 0.0
+    """Wall time of the run."""
+
+
+def _pytest_args(paths: list[Path], assignment: Assignment, collect_only: bool) -> list[str]:
+    args = [str(p) for p in paths if p.is_dir()]
+    args += [
+        "-c", os.devnull,  # the project's own pytest settings must not apply to assignment tests
+        f"--rootdir={assignment.path}",
+        "--import-mode=importlib",  # public/ and hidden/ may reuse file names
+        "--assert=plain",  # rewritten asserts would show hidden tests' source to students
+        "-p", "no:cacheprovider", "-p", "no:stepwise", "-qq", "--tb=no",
+        # Plugin autoloading is off (stray plugins must not change grading), so load it by name;
+        # the instance that collects is the one passed to pytest.main.
+        "-p", "pytest_jsonreport.plugin", "--json-report-file=none",
+        "--json-report-omit", "collectors", "log", "streams", "warnings", "traceback",
+        "-W", "ignore",
+    ]
+    if collect_only:
+        args.append("--collect-only")
+    return args
+
+
+def run_pytest(assignment: Assignment, proxy: Any, *, public_only: bool,
+               collect_only: bool = False) -> list[Outcome]:
+    """Run (or only collect) the tests and return one outcome per test."""
+    paths = [assignment.public_tests] + ([] if public_only else [assignment.hidden_tests])
+    plugin = GraderPlugin(assignment=assignment.name, proxy=proxy,
+                          reference_module=assignment.reference_module,
+                          public_dir=str(assignment.public_tests),
+                          hidden_dir=str(assignment.hidden_tests))
+    json_report = JSONReport()
+    sink = io.StringIO()
+    old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            code = pytest.main(_pytest_args(paths, assignment, collect_only),
+                               plugins=[plugin, json_report])
+    finally:
+        if old is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = old
+    report = json_report.report or {}
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not plugin.infos:
+        # Broken or missing assignment tests are the grader's fault, never the student's.
+        raise GraderInternalError(f"the tests of {assignment.name} could not run (pytest exit "
+                                  f"code {int(code)}):\n{sink.getvalue()[-3000:]}")
+    outcomes = []
+    by_id = {t["nodeid"]: t for t in report.get("tests", [])}
+    for nodeid, info in plugin.infos.items():
+        entry = by_id.get(nodeid, {})
+        result = plugin.results.get(nodeid)
+        status = entry.get("outcome", "failed")
+        if status not in ("passed", "failed", "skipped"):
+            status = "error"
+        duration = sum(entry.get(w, {}).get("duration", 0.0) for w in ("setup", "call",
+                                                                          "teardown"))
+        outcomes.append(Outcome(info=info, status=status,
+                                fraction=result.fraction if result else None,
+                                messages=list(result.messages) if result else [],
+                                internal=result.internal if result else "", duration=duration))
+    return outcomes
+
+
+def grade_submission(assignment: Assignment, submission: Submission, *, public_only: bool = False,
+                     extra_hide: tuple[str, ...] = (), namespaces: bool = True) -> RunResult:
+    """Start a fresh worker for ``submission``, run the tests through it, stop it."""
+    start = time.monotonic()
+    hide = {str(assignment.path), str(PROJECT_ROOT / "reference"), str(PROJECT_ROOT / "problems"),
+            str(PROJECT_ROOT / "tests"), str(PROJECT_ROOT / "submissions"),
+            str(Path(submission.path).resolve().parent), *extra_hide}
+    with Sandbox(submission.files, submission.entry, limits=assignment.limits, hide=hide,
+                 namespaces=namespaces) as sandbox:
+        failure = sandbox.import_failure
+        outcomes = run_pytest(assignment, SubmissionProxy(sandbox),
+                                        public_only=public_only, collect_only=failure is not None)
+    result = RunResult(outcomes=outcomes, status="graded", isolation=sandbox.isolation,
+                       output=sandbox.output, events=list(sandbox.events))
+    if failure is not None:
+        result.status = "timeout" if failure.kind == "timeout" else "import-error"
+        result.message = f"Your code could not be imported: {failure.message}"
+        result.detail = failure.detail
+        for o in outcomes:
+            o.status = "failed"
+            o.messages = [result.message]
+    result.seconds = time.monotonic() - start
+    return result

@@ -1,0 +1,469 @@
+"""The grader's side of the trust boundary: start, talk to, time and kill the worker.
+
+``Sandbox`` owns one submission's worker process. Tests reach the submission only through
+``SubmissionProxy`` (the ``submission`` fixture), whose calls become messages over a pipe
+(``grader.codec``: data only, no pickle). Every way the submission can fail (raise, hang, exhaust
+memory, die, return something that is not data) becomes a ``SubmissionError`` with a message for
+the student; the grader itself never dies from a submission.
+
+If the worker dies, the next call starts a fresh one (a few times at most, within the submission's
+total time), so one function that kills its process costs only the tests that call it.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader import codec
+from grader.errors import CodecError, SubmissionError
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one submission's worker (defaults; an assignment may change them)."""
+
+    call_seconds: float = 10.0
+    """Wall time of one call into the submission."""
+    import_seconds: float = 20.0
+    """Wall time to start the worker and import the submission."""
+    total_seconds: float = 120.0
+    """Wall time for the whole submission, over all calls and restarts."""
+    memory_mb: int = 1024
+    """Address space of the worker."""
+    cpu_seconds: int = 120
+    """CPU time of the worker."""
+    max_processes: int = 32
+    """Processes and threads the worker's user may have."""
+    file_mb: int = 64
+    """Largest file the worker may write; also the size of its scratch tmpfs."""
+    max_result_mb: int = 256
+    """Largest message the worker may send back."""
+    output_kb: int = 64
+    """Stdout/stderr kept for the report; the rest is counted and dropped."""
+    restarts: int = 3
+    """How many times a dead worker is replaced."""
+
+    def to_wire(self) -> dict[str, int]:
+        return {"memory_mb": self.memory_mb, "cpu_seconds": self.cpu_seconds,
+                "max_processes": self.max_processes, "file_mb": self.file_mb,
+                "max_result_mb": self.max_result_mb}
+
+
+@dataclass
+class ImportFailure:
+    """The submission could not be imported."""
+
+    kind: str
+    """``exception``, ``timeout``, ``died`` or ``memory``."""
+    message: str
+    """For the student, e.g. "ModuleNotFoundError: No module named 'foo' (line 3)"."""
+    detail: str = ""
+    """Student-code traceback, for the instructor."""
+
+
+class _Output:
+    """Drains the worker's stdout/stderr so it can never block; keeps the head only."""
+
+    def __init__(self, fd: int, keep: int) -> None:
+        self.fd = fd
+        self.keep = keep
+        self.head = bytearray()
+        self.total = 0
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.fd, 1 << 16)
+            except OSError:
+                break
+            if not chunk:
+                break
+            self.total += len(chunk)
+            room = self.keep - len(self.head)
+            if room > 0:
+                self.head += chunk[:room]
+        os.close(self.fd)
+
+    def text(self) -> str:
+        self.thread.join(timeout=2)
+        out = self.head.decode("utf-8", "replace")
+        if self.total > len(self.head):
+            out += f"\n[... {self.total - len(self.head)} more bytes of output not kept]"
+        return out
+
+
+@dataclass
+class _Process:
+    proc: subprocess.Popen[bytes]
+    to_worker: int
+    from_worker: int
+    output: _Output
+    isolation: dict[str, Any] = field(default_factory=dict)
+
+
+class Sandbox:
+    """One submission's isolated worker. Use as a context manager; ``close`` kills everything."""
+
+    def __init__(self, files: dict[str, bytes], entry: str, *, limits: Limits | None = None,
+                 hide: Iterable[str] = (), namespaces: bool = True) -> None:
+        self.files = files
+        self.entry = entry
+        self.limits = limits or Limits()
+        self.hide = sorted({str(Path(p).resolve()) for p in hide} | {_PACKAGE_DIR})
+        self.namespaces = namespaces
+        self.started = time.monotonic()
+        self.restarts_left = self.limits.restarts
+        self.generation = 0
+        self.import_failure: ImportFailure | None = None
+        self.isolation: dict[str, Any] = {}
+        self.outputs: list[str] = []
+        self.events: list[str] = []
+        self._p: _Process | None = None
+        self._scratch = tempfile.mkdtemp(prefix="grader-scratch-")
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> ImportFailure | None:
+        """Start a worker and import the submission; returns why the import failed, if it did."""
+        self.generation += 1
+        to_r, to_w = os.pipe()
+        from_r, from_w = os.pipe()
+        out_r, out_w = os.pipe()
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "PYTHONUNBUFFERED": "1",
+            # One BLAS thread: predictable CPU use, and a single-threaded worker can still
+            # create namespaces (the kernel refuses user namespaces to threaded processes).
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        }
+        cmd = [sys.executable, "-I", "-m", "grader._worker", str(to_r), str(from_w)]
+        try:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
+                                    pass_fds=(to_r, from_w), env=env, cwd="/",
+                                    start_new_session=True)
+        finally:
+            for fd in (to_r, from_w, out_w):
+                os.close(fd)
+        self._p = _Process(proc, to_w, from_r, _Output(out_r, self.limits.output_kb * 1024))
+        config = {"scratch": self._scratch, "hide": self.hide, "limits": self.limits.to_wire(),
+                  "files": self.files, "entry": self.entry, "namespaces": self.namespaces}
+        deadline = time.monotonic() + min(self.limits.import_seconds, self._remaining())
+        try:
+            codec.write_frame(to_w, codec.encode(config))
+            jailed = self._receive(deadline)
+            self.isolation = jailed.get("isolation", {})
+            reply = self._receive(deadline)
+        except SubmissionError as exc:
+            self.import_failure = ImportFailure(exc.kind, exc.student_message, exc.detail)
+            self._kill()
+            return self.import_failure
+        if not reply.get("ok"):
+            err = reply.get("error") or {}
+            self.import_failure = ImportFailure("exception", _describe_error(err, importing=True),
+                                                str(err.get("traceback", "")))
+            self._kill()
+            return self.import_failure
+        self.import_failure = None
+        return None
+
+    def close(self) -> None:
+        """Stop the worker (politely, then by force) and remove its scratch folder."""
+        if self._p is not None:
+            try:
+                codec.write_frame(self._p.to_worker, codec.encode({"op": "exit"}))
+            except OSError:
+                pass
+            self._kill()
+        shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def _kill(self) -> None:
+        p = self._p
+        if p is None:
+            return
+        self._p = None
+        try:
+            os.killpg(p.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        p.proc.wait()
+        for fd in (p.to_worker, p.from_worker):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.outputs.append(p.output.text())
+
+    @property
+    def output(self) -> str:
+        """Everything the submission printed (head only), over all its workers."""
+        texts = list(self.outputs)
+        if self._p is not None:
+            texts.append(f"[worker still running; {self._p.output.total} bytes so far]")
+        return "\n".join(t for t in texts if t)
+
+    def _remaining(self) -> float:
+        return self.limits.total_seconds - (time.monotonic() - self.started)
+
+    # -- messages ----------------------------------------------------------------------------
+    def _receive(self, deadline: float) -> dict[str, Any]:
+        p = self._p
+        assert p is not None
+        header = self._read(p, 4, deadline)
+        length = codec.frame_length(header)
+        if length > self.limits.max_result_mb * 1024 * 1024:
+            self._kill()
+            raise SubmissionError(
+                f"returned a value larger than {self.limits.max_result_mb} MB", kind="too-large")
+        body = self._read(p, length, deadline)
+        try:
+            reply = codec.decode(body, from_handle=self._make_handle)
+        except CodecError as exc:
+            self._kill()
+            raise SubmissionError(f"sent a malformed reply ({exc})", kind="protocol") from None
+        if not isinstance(reply, dict):
+            self._kill()
+            raise SubmissionError("sent a malformed reply", kind="protocol")
+        return reply
+
+    def _read(self, p: _Process, n: int, deadline: float) -> bytes:
+        chunks = []
+        while n:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return self._timed_out(p)
+            ready, _, _ = select.select([p.from_worker], [], [], left)
+            if not ready:
+                return self._timed_out(p)
+            chunk = os.read(p.from_worker, min(n, 1 << 20))
+            if not chunk:
+                self._died(p)
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    def _timed_out(self, p: _Process) -> bytes:
+        self._kill()
+        if self._remaining() <= 0:
+            raise SubmissionError(
+                f"ran out of the {self.limits.total_seconds:g} s allowed for the whole submission "
+                "(is there an infinite loop, or a very slow implementation?)", kind="timeout")
+        raise SubmissionError(
+            f"did not finish within {self.limits.call_seconds:g} s "
+            "(is there an infinite loop, or a very slow implementation?)", kind="timeout")
+
+    def _died(self, p: _Process) -> None:
+        p.proc.wait()
+        code = p.proc.returncode
+        self._kill()
+        if code is not None and code < 0:
+            sig = -code
+            reason = {
+                signal.SIGXCPU: f"used more than {self.limits.cpu_seconds} s of CPU time",
+                signal.SIGSEGV: "crashed the Python interpreter (segmentation fault; very deep "
+                                "recursion does this)",
+                signal.SIGKILL: "was killed (out of memory or another hard limit)",
+                signal.SIGABRT: "aborted the Python interpreter",
+            }.get(sig, f"was killed by signal {signal.Signals(sig).name}")
+        else:
+            reason = f"ended its own process (exit code {code}; do not call exit or os._exit)"
+        self.events.append(reason)
+        raise SubmissionError(f"the process running your code {reason}", kind="died")
+
+    def _to_handle(self, value: Any) -> codec.Handle:
+        if isinstance(value, RemoteObject) and value._sandbox is self:
+            _check_generation(self, value._generation, value._ref, value._type_name)
+            return value._as_handle()
+        raise CodecError(f"a {type(value).__name__} cannot be sent to the submission")
+
+    def _make_handle(self, h: codec.Handle) -> RemoteObject:
+        return RemoteObject(self, self.generation, h.id, h.type_name)
+
+    def request(self, message: dict[str, Any], *, generation: int | None = None) -> Any:
+        """Send one request, wait for its reply within the limits, return the reply's value.
+
+        ``generation`` is the worker generation the request's target object belongs to; after a
+        restart such an object no longer exists.
+        """
+        if self.import_failure is not None and self._p is None:
+            raise SubmissionError(f"your code could not be imported: "
+                                  f"{self.import_failure.message}", kind="import")
+        if self._remaining() <= 0:
+            raise SubmissionError(f"the {self.limits.total_seconds:g} s allowed for the whole "
+                                  "submission are used up", kind="timeout")
+        if self._p is None:
+            if self.restarts_left <= 0:
+                raise SubmissionError("your code's process died too many times; no more calls "
+                                      "are made", kind="died")
+            self.restarts_left -= 1
+            failure = self.start()
+            if failure is not None:
+                raise SubmissionError(f"your code could not be imported: {failure.message}",
+                                      kind="import")
+        if generation is not None:
+            _check_generation(self, generation, message.get("target", 0), "this object")
+        p = self._p
+        assert p is not None
+        try:
+            payload = codec.encode(message, to_handle=self._to_handle)
+        except CodecError as exc:
+            raise SubmissionError(f"the test could not send its arguments ({exc})",
+                                  kind="protocol") from None
+        try:
+            codec.write_frame(p.to_worker, payload)
+        except OSError:
+            self._died(p)
+        deadline = time.monotonic() + min(self.limits.call_seconds, self._remaining())
+        reply = self._receive(deadline)
+        if reply.get("ok"):
+            if reply.get("callable"):
+                return _CALLABLE
+            return reply.get("value")
+        err = reply.get("error") or {}
+        if err.get("type") == "MissingAttribute":
+            raise SubmissionError(f"`{err.get('message')}` is not defined", kind="missing")
+        kind = "memory" if err.get("type") == "MemoryError" else "exception"
+        raise SubmissionError(_describe_error(err), kind=kind, detail=str(err.get("traceback")))
+
+
+_CALLABLE = object()
+
+
+def _describe_error(err: dict[str, Any], *, importing: bool = False) -> str:
+    """One student-facing line from a worker error record (all of it untrusted text)."""
+    etype = str(err.get("type", "Exception"))[:100]
+    message = str(err.get("message", ""))[:500]
+    line = err.get("line")
+    where = f" (line {line})" if isinstance(line, int) else ""
+    if etype == "MemoryError":
+        return f"ran out of memory{where}: the limit is shown in the report's isolation section"
+    if etype in ("SystemExit", "KeyboardInterrupt"):
+        return f"called exit(){where}; a submission must not exit" + \
+            (" when imported" if importing else "")
+    if etype == "ResultNotData":
+        return f"returned something the grader cannot read: {message}"
+    text = f"{etype}: {message}" if message else etype
+    return text + where
+
+
+class RemoteCallable:
+    """A function (or class) of the submission; calling it runs it in the worker."""
+
+    def __init__(self, sandbox: Sandbox, generation: int, target: int, name: str | None,
+                 label: str) -> None:
+        self._sandbox = sandbox
+        self._generation = generation
+        self._target = target
+        self._name = name
+        self._label = label
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        _check_generation(self._sandbox, self._generation, self._target, self._label)
+        try:
+            return self._sandbox.request({"op": "call", "target": self._target,
+                                          "name": self._name, "args": list(args),
+                                          "kwargs": kwargs}, generation=self._generation)
+        except SubmissionError as exc:
+            raise _named(exc, self._label) from None
+
+    def __repr__(self) -> str:
+        return f"<submission function {self._label}>"
+
+
+class RemoteObject:
+    """An object that lives in the worker: attribute access and method calls are forwarded."""
+
+    def __init__(self, sandbox: Sandbox, generation: int, ref: int, type_name: str) -> None:
+        self._sandbox = sandbox
+        self._generation = generation
+        self._ref = ref
+        self._type_name = type_name
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        label = f"{self._type_name}.{name}"
+        _check_generation(self._sandbox, self._generation, self._ref, label)
+        try:
+            value = self._sandbox.request({"op": "getattr", "target": self._ref, "name": name},
+                                          generation=self._generation)
+        except SubmissionError as exc:
+            raise _named(exc, label) from None
+        if value is _CALLABLE:
+            return RemoteCallable(self._sandbox, self._generation, self._ref, name, label)
+        return value
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return RemoteCallable(self._sandbox, self._generation, self._ref, None,
+                              self._type_name)(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<submission object of type {self._type_name}>"
+
+    def _as_handle(self) -> codec.Handle:
+        return codec.Handle(self._ref, self._type_name)
+
+
+def _check_generation(sandbox: Sandbox, generation: int, ref: int, label: str) -> None:
+    if ref != 0 and generation != sandbox.generation:
+        raise SubmissionError(f"`{label}` belongs to a process of your code that has since "
+                              "died, so it cannot be used any more", kind="died")
+
+
+def _named(exc: SubmissionError, label: str) -> SubmissionError:
+    if exc.kind == "missing":
+        msg = (f"your submission does not define `{label}`; check the name and that it is at "
+               "the top level of your file")
+    elif exc.kind == "import":
+        msg = exc.student_message
+    else:
+        msg = {
+            "timeout": f"`{label}` {exc.student_message}",
+            "too-large": f"`{label}` {exc.student_message}",
+            "died": f"calling `{label}`: {exc.student_message}",
+            "exception": f"calling `{label}` raised {exc.student_message}",
+            "memory": f"calling `{label}` {exc.student_message}",
+        }.get(exc.kind, f"`{label}`: {exc.student_message}")
+    return SubmissionError(msg, kind=exc.kind, detail=exc.detail)
+
+
+class SubmissionProxy:
+    """The ``submission`` fixture: the student's module, reached through the worker."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self._sandbox = sandbox
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            value = self._sandbox.request({"op": "getattr", "target": 0, "name": name})
+        except SubmissionError as exc:
+            raise _named(exc, name) from None
+        if value is _CALLABLE:
+            return RemoteCallable(self._sandbox, self._sandbox.generation, 0, name, name)
+        return value
+
+    def __repr__(self) -> str:
+        return "<student submission>"
