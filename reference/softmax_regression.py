@@ -103,7 +103,7 @@ def softmax_gradients(X: Array, Y: Array, W: Array, b: Array) -> dict[str, Array
 
 
 def cross_entropy(Y: Array, Y_hat: Array) -> float:
-    """Mean over examples of -sum_k Y_k log Y_hat_k; terms with Y_k = 0 count 0 even if Y_hat_k = 0."""
+    """Mean over examples of -sum_k Y_k log Y_hat_k; a term with Y_k = 0 counts 0 (0 log 0 = 0)."""
     Y, Y_hat = _f(Y), _f(Y_hat)
     mask = Y != 0
     return float(-np.sum(Y[mask] * np.log(Y_hat[mask])) / Y.shape[1])
