@@ -295,7 +295,6 @@ class _Tok:
 
 _NUM_RE = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?")
 _DIGITS = frozenset("0123456789")
-_DIGITS1 = frozenset(_DIGITS)
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _SUB_RE = re.compile(r"_(?:\{([^{}]*)\}|([A-Za-z0-9]+))")
 _CMD_RE = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
@@ -319,7 +318,7 @@ class _Lexer:
             start = self.i
             if c.isspace() or c in "~$":
                 self.i += 1
-            elif c in _DIGITS or (c == "." and text[self.i + 1 : self.i + 2] in _DIGITS1):
+            elif c in _DIGITS or (c == "." and text[self.i + 1 : self.i + 2] in _DIGITS):
                 self.number()
             elif c == "." and text[self.i + 1 : self.i + 2] == "T" and not _is_word_char(
                 text[self.i + 2 : self.i + 3]
@@ -368,7 +367,9 @@ class _Lexer:
                 self.emit("close", c, start, c)
                 self.i += 1
             elif c == "_":
-                raise self.error("a subscript '_' must follow a symbol name", start)
+                m = re.compile(r"_+[A-Za-z0-9_]*").match(text, self.i)
+                assert m is not None
+                raise self.unknown(m.group(0), start, split=False)
             elif c == "|":
                 raise self.error(
                     "absolute values and norms '|...|' are not supported; write them out "
@@ -891,8 +892,8 @@ class _Parser:
             return self.function()
         if tok.kind == "frac":
             self.take()
-            num = self.braced(tok, "\\frac needs {numerator}{denominator}")
-            den = self.braced(tok, "\\frac needs {numerator}{denominator}")
+            num = self.frac_arg(tok)
+            den = self.frac_arg(tok)
             return self.mul(num, self.recip(den, den.start), tok.pos, start=tok.pos)
         if tok.kind == "sqrt":
             return self.latex_sqrt()
@@ -912,9 +913,10 @@ class _Parser:
         inner = self.expr()
         close = self.peek()
         if close.kind == "eof":
-            raise self.error(
-                f"unbalanced '{open_tok.text}' opened at position {open_tok.pos} is never closed",
-                open_tok.pos,
+            raise AnswerParseError(
+                f"unbalanced '{open_tok.text}' opened at position {open_tok.pos} "
+                "(it is never closed)",
+                position=open_tok.pos,
             )
         if close.kind != "close":
             raise self.error(f"expected '{_OPEN[open_tok.value]}' but found '{close.text}'", close.pos)
@@ -933,6 +935,24 @@ class _Parser:
         if tok.kind != "open" or tok.value != "{":
             raise self.error(message, owner.pos)
         return self.group()
+
+    def frac_arg(self, owner: _Tok) -> Node:
+        """One argument of \\frac: ``{...}``, or a single digit or symbol as in ``\\frac12``."""
+        tok = self.peek()
+        if tok.kind == "open" and tok.value == "{":
+            return self.group()
+        if tok.kind == "num" and tok.text.isdigit():
+            if len(tok.text) > 1:
+                # LaTeX reads \frac12 as 1/2: the argument is one digit; leave the rest.
+                rest = _Tok("num", tok.text[1:], tok.pos + 1, tok.text[1:], tok.end)
+                self.toks.insert(self.k + 1, rest)
+                tok.text = tok.value = tok.text[0]
+                tok.end = tok.pos + 1
+            self.take()
+            return self.node("num", (), tok.value, tok.pos, tok.end, None, float(tok.value))
+        if tok.kind in {"sym", "const"} and len(tok.text) == 1:
+            return self.primary()
+        raise self.error("\\frac needs {numerator}{denominator}", owner.pos)
 
     def latex_sqrt(self) -> Node:
         tok = self.take()
@@ -1107,9 +1127,9 @@ class _Parser:
                     "are defined",
                     pos,
                 )
-            self.square(base, "a matrix power", pos)
             if k == -1:
                 return self.inverse(base, exp.end)
+            self.square(base, "a matrix power", pos)
             node = self.node("matpow", (base,), abs(int(k)), begin, exp.end, base.shape)
             return self.inverse(node, exp.end) if k < 0 else node
         base = self.as_scalar(base)

@@ -1,0 +1,897 @@
+"""Is a typed answer equal to the expected one, and if not, which common mistake is it?
+
+Scalars are compared symbolically first (expand, cancel, simplify), then at random points,
+because SymPy misses identities such as tanh(2) = (e^4 - 1)/(e^4 + 1). Matrix answers are
+checked for shape, then by numeric identity tests at several concrete sizes of the named
+dimensions with independent, well-conditioned random inputs (a matrix polynomial without
+inverses is also tried symbolically). A wrong answer is then compared with the instructor's
+named wrong variants and with the usual slips: sign, missing or extra 1/n, a constant factor,
+a transpose.
+
+Student text is parsed and evaluated in a forked child process with a wall-time limit and an
+address-space limit; the child answers with plain JSON over a pipe, never pickle, so an
+answer that is too expensive ends as a clear result instead of a hung or dead grader.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import select
+import signal
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from typing import Any, TextIO
+
+import numpy as np
+
+from grader.errors import AnswerParseError
+from grader.mathparse import (
+    MAX_INPUT_CHARS,
+    AnswerShapeError,
+    IllConditionedError,
+    ParsedExpr,
+    SymbolTable,
+    parse_expression,
+)
+
+__all__ = [
+    "AUTO_DIAGNOSES",
+    "EquivResult",
+    "Variant",
+    "check_equivalent",
+    "check_number",
+    "run_equiv_cli",
+]
+
+AUTO_DIAGNOSES = ("sign", "missing-1/n", "extra-1/n", "constant-factor", "transpose")
+"""Mistakes tried on every wrong answer; a ``Variant`` with one of these names and no
+expression sets the credit and feedback for it."""
+
+_RTOL = 1e-7
+_SCALE_FLOOR = 1e-6
+_MAX_REPLY = 1 << 20
+
+
+@dataclass
+class EquivResult:
+    """The outcome of comparing an answer with the expected one."""
+
+    verdict: str
+    """``equivalent`` | ``not-equivalent`` | ``shape-error`` | ``parse-error`` (the last also
+    when the answer could not be checked in time: diagnosis ``too-complex``)."""
+    equivalent: bool
+    """True exactly when the verdict is ``equivalent``."""
+    diagnosis: str | None = None
+    """``sign``, ``missing-1/n``, ``extra-1/n``, ``constant-factor``, ``transpose`` (joined with
+    ``+`` when several apply), ``power-of-10`` for numbers, a variant's name, or None."""
+    message: str = ""
+    """What the student reads."""
+    credit: float = 0.0
+    """Suggested fraction of the points: 1 when equivalent, else the diagnosis' credit."""
+    counterexample: dict[str, Any] | None = None
+    """For a wrong answer: concrete dimensions and inputs with both results."""
+    method: str = ""
+    """How it was decided: ``symbolic (...)`` or ``numeric: K trials at dims ...``."""
+    position: int | None = None
+    """0-based character offset of a parse or shape error in the answer."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EquivResult:
+        names = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A known wrong answer declared by the assignment, with its credit and feedback."""
+
+    name: str
+    expression: str | None
+    """The wrong answer (parsed like the expected one), or None to only set the credit and
+    feedback of an automatic diagnosis named ``name`` (e.g. ``sign``)."""
+    credit: float = 0.0
+    feedback: str = ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Isolation
+# ---------------------------------------------------------------------------------------------
+
+
+class _ChildTimeout(Exception):
+    pass
+
+
+def _run_isolated(job: Callable[[], dict[str, Any]], timeout: float, memory_mb: int) -> dict:
+    """Run ``job`` in a forked child with time and memory limits; return its JSON reply."""
+    if not hasattr(os, "fork"):  # pragma: no cover - the grader runs on Linux
+        return job()
+    import sympy  # noqa: F401  (imported before fork so the child does not pay for it)
+
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child; its effects are tested from the parent
+        code = 0
+        try:
+            os.close(read_fd)
+            _limit_child(timeout, memory_mb)
+            try:
+                reply = job()
+            except MemoryError:
+                reply = {"internal": "memory"}
+            data = json.dumps(reply, allow_nan=False).encode()
+        except BaseException as exc:
+            data = json.dumps({"internal": f"{type(exc).__name__}: {exc}"[:500]}).encode()
+            code = 1
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(write_fd, view) :]
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    chunks: list[bytes] = []
+    size = 0
+    deadline = time.monotonic() + timeout
+    timed_out = False
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select([read_fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(read_fd, 65536)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > _MAX_REPLY:
+                timed_out = True
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_fd)
+        if timed_out:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        os.waitpid(pid, 0)
+    if timed_out:
+        return {"internal": "timeout"}
+    try:
+        reply = json.loads(b"".join(chunks) or b"null")
+    except ValueError:
+        reply = None
+    if not isinstance(reply, dict):
+        return {"internal": "died"}
+    return reply
+
+
+def _limit_child(timeout: float, memory_mb: int) -> None:  # pragma: no cover - child only
+    import resource
+
+    page = os.sysconf("SC_PAGE_SIZE")
+    with open("/proc/self/statm") as fh:
+        current = int(fh.read().split()[0]) * page
+    limit = current + memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    cpu = math.ceil(timeout) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+
+
+@contextmanager
+def _time_budget(seconds: float) -> Iterator[None]:
+    """Interrupt a SymPy step that runs too long (only where SIGALRM can be used)."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise _ChildTimeout
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------------------------
+
+
+def check_equivalent(
+    expected: str,
+    given: str,
+    symbols: str | SymbolTable,
+    *,
+    variants: Iterable[Variant | tuple[Any, ...]] = (),
+    timeout: float = 5.0,
+) -> EquivResult:
+    """Compare a typed answer with the expected one; diagnose common mistakes.
+
+    ``expected``, ``symbols`` and ``variants`` come from the assignment (trusted): an error in
+    them raises ``AnswerParseError``. ``given`` is the student's text: every problem with it
+    becomes a result. ``variants`` are ``Variant``s or ``(name, expression, credit, feedback)``
+    tuples.
+    """
+    table = SymbolTable.parse(symbols) if isinstance(symbols, str) else symbols
+    var_list = [_as_variant(v) for v in variants]
+    if not isinstance(given, str):
+        return _parse_error(f"an answer must be text, not {type(given).__name__}", None)
+    if len(given) > MAX_INPUT_CHARS:
+        # Refused before anything is forked or parsed.
+        return _parse_error(
+            f"answer is too long ({len(given)} characters; the limit is {MAX_INPUT_CHARS})",
+            MAX_INPUT_CHARS,
+        )
+    reply = _run_isolated(
+        lambda: _compare(expected, given, table, var_list, timeout), timeout, memory_mb=1024
+    )
+    return _finish(reply, timeout)
+
+
+def check_number(
+    given: str | float,
+    expected: float,
+    *,
+    rtol: float = 1e-3,
+    atol: float = 0.0,
+    sig_figs: int | None = None,
+    variants: Iterable[Variant | tuple[Any, ...]] = (),
+    timeout: float = 5.0,
+) -> EquivResult:
+    """Compare a number (or a constant expression such as ``1/(1+e)``) with ``expected``.
+
+    Correct when ``|given - expected| <= rtol * |expected| + atol``: a tolerance, not rounding.
+    ``sig_figs=k`` sets ``rtol`` to half a unit in the k-th significant figure
+    (``0.5 * 10**(1 - k)``), so 0.26894 is 1/(1+e) to 4 figures. ``variants`` give known wrong
+    values (numbers or constant expressions) with their credit and feedback.
+    """
+    if sig_figs is not None:
+        if sig_figs < 1:
+            raise ValueError(f"sig_figs must be at least 1, got {sig_figs}")
+        rtol = 0.5 * 10.0 ** (1 - sig_figs)
+    expected = float(expected)
+    if not math.isfinite(expected):
+        raise ValueError(f"expected must be a finite number, got {expected}")
+    var_list = [_as_variant(v) for v in variants]
+    known: list[tuple[Variant, float]] = []
+    for var in var_list:
+        if var.expression is None:
+            continue
+        value = _constant_value(str(var.expression), f"variant '{var.name}'")
+        known.append((var, value))
+    if isinstance(given, bool) or not isinstance(given, (str, int, float)):
+        return _parse_error(f"an answer must be a number or text, not {type(given).__name__}", None)
+    if isinstance(given, str):
+        if len(given) > MAX_INPUT_CHARS:
+            return _parse_error(
+                f"answer is too long ({len(given)} characters; the limit is {MAX_INPUT_CHARS})",
+                MAX_INPUT_CHARS,
+            )
+        text = given
+        reply = _run_isolated(lambda: _number_job(text), timeout, memory_mb=512)
+        if "internal" in reply:
+            return _finish(reply, timeout)
+        if "error" in reply:
+            return _parse_error(reply["error"], reply.get("position"))
+        value = float(reply["value"])
+    else:
+        value = float(given)
+    tol_text = f"relative tolerance {rtol:.2g}" + (f", {sig_figs} significant figures"
+                                                   if sig_figs else "")
+    method = f"number: {tol_text}" + (f", absolute {atol:.2g}" if atol else "")
+    if not math.isfinite(value):
+        return EquivResult("not-equivalent", False, None, "Your answer is not a finite number.",
+                           0.0, {"given": str(value)}, method)
+
+    def close(a: float, b: float) -> bool:
+        return abs(a - b) <= rtol * abs(b) + atol
+
+    if close(value, expected):
+        return EquivResult("equivalent", True, None,
+                           f"Correct (within a {tol_text}).", 1.0, None, method)
+    counter = {"given": value, "expected": expected,
+               "relative_error": abs(value - expected) / abs(expected) if expected else None}
+    for var, wrong in known:
+        if close(value, wrong):
+            return EquivResult("not-equivalent", False, var.name,
+                               var.feedback or f"Not correct: this is the known mistake "
+                               f"'{var.name}'.", var.credit, counter, method)
+    diagnosis, message = None, "Not correct: the value is outside the tolerance."
+    if expected and close(-value, expected):
+        diagnosis, message = "sign", "Not correct: your value has the wrong sign."
+    elif expected and value and value / expected > 0:
+        k = round(math.log10(value / expected))
+        if k and close(value / 10.0**k, expected):
+            diagnosis = "power-of-10"
+            message = (f"Not correct: your value is off by a factor of 10^{k} (a decimal point "
+                       "or a percentage?).")
+    credit = 0.0
+    for var in var_list:
+        if var.expression is None and var.name == diagnosis:
+            credit, message = var.credit, var.feedback or message
+    return EquivResult("not-equivalent", False, diagnosis, message, credit, counter, method)
+
+
+def run_equiv_cli(symbols: str, expected: str, given: str, *, as_json: bool, out: TextIO) -> int:
+    """``grader equiv``: print the verdict; exit 0 equivalent, 1 not, 2 unparseable input."""
+    try:
+        result = check_equivalent(expected, given, symbols)
+    except AnswerParseError as exc:
+        if as_json:
+            out.write(json.dumps({"verdict": "error", "message": str(exc),
+                                  "position": exc.position}, indent=2) + "\n")
+        else:
+            out.write(f"error: {exc}\n")
+        return 2
+    if as_json:
+        out.write(json.dumps(result.to_dict(), indent=2) + "\n")
+    else:
+        out.write(f"verdict: {result.verdict}\n")
+        if result.diagnosis:
+            out.write(f"diagnosis: {result.diagnosis}\n")
+        out.write(f"message: {result.message}\n")
+        if result.method:
+            out.write(f"method: {result.method}\n")
+        if result.counterexample is not None:
+            out.write("counterexample:\n")
+            for key, value in result.counterexample.items():
+                out.write(f"  {key}: {json.dumps(value)}\n")
+    if result.equivalent:
+        return 0
+    return 2 if result.verdict == "parse-error" else 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------------
+
+
+def _as_variant(v: Variant | tuple[Any, ...]) -> Variant:
+    if isinstance(v, Variant):
+        return v
+    if not isinstance(v, (tuple, list)) or not 2 <= len(v) <= 4:
+        raise AnswerParseError(
+            f"a variant must be (name, expression, credit, feedback), got {v!r}"
+        )
+    name, expression, *rest = v
+    credit = float(rest[0]) if rest else 0.0
+    feedback = str(rest[1]) if len(rest) > 1 else ""
+    if not 0.0 <= credit <= 1.0:
+        raise AnswerParseError(f"variant '{name}': credit must be in [0, 1], got {credit}")
+    return Variant(str(name), None if expression is None else str(expression), credit, feedback)
+
+
+def _parse_error(message: str, position: int | None) -> EquivResult:
+    return EquivResult("parse-error", False, None, f"Could not read your answer: {message}",
+                       0.0, None, "parse", position)
+
+
+def _finish(reply: dict[str, Any], timeout: float) -> EquivResult:
+    internal = reply.get("internal")
+    if internal is not None:
+        if internal in {"timeout", "memory", "died"}:
+            what = "memory" if internal == "memory" else f"{timeout:g}s"
+            return EquivResult(
+                "parse-error", False, "too-complex",
+                f"Your answer is too complex to check in {what}; simplify it and try again.",
+                0.0, None, "limit: " + internal)
+        raise RuntimeError(f"the answer checker failed: {internal}")
+    if "instructor" in reply:
+        raise AnswerParseError(reply["instructor"], position=reply.get("position"))
+    return EquivResult.from_dict(reply["result"])
+
+
+def _constant_value(text: str, what: str) -> float:
+    try:
+        expr = parse_expression(text, SymbolTable())
+        value = expr.evaluate({}, {})
+    except AnswerParseError as exc:
+        raise AnswerParseError(f"{what}: {exc}", position=exc.position) from None
+    return float(value)
+
+
+def _number_job(text: str) -> dict[str, Any]:
+    try:
+        expr = parse_expression(text, SymbolTable())
+        if expr.is_matrix:
+            return {"error": "a number is expected, not a matrix", "position": 0}
+        value = float(expr.evaluate({}, {}))
+    except AnswerParseError as exc:
+        return {"error": str(exc), "position": exc.position}
+    return {"value": value if math.isfinite(value) else str(value)}
+
+
+# ---------------------------------------------------------------------------------------------
+# The comparison (runs in the child)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Trial:
+    dims: dict[str, int]
+    values: dict[str, Any]
+    expected: Any
+    given: Any = None
+    """None when the answer could not be evaluated here; ``problem`` says why."""
+    problem: str | None = None
+    variants: list[Any] = field(default_factory=list)
+
+
+def _compare(
+    expected: str, given: str, table: SymbolTable, variants: list[Variant], timeout: float
+) -> dict[str, Any]:
+    try:
+        exp = parse_expression(expected, table)
+        exp.check_sizes_known()
+    except AnswerParseError as exc:
+        return {"instructor": f"expected answer: {exc}", "position": exc.position}
+    try:
+        giv = parse_expression(given, table)
+    except AnswerShapeError as exc:
+        return _result("shape-error", message=f"Your answer has a shape error: {_strip(exc)}",
+                       position=exc.position, method="shape check")
+    except AnswerParseError as exc:
+        return _result("parse-error", message=f"Could not read your answer: {exc}",
+                       position=exc.position, method="parse")
+    target = _norm_shape(exp.shape)
+    if target is not None:
+        giv.fit_shape(target)
+    try:
+        giv.check_sizes_known()
+    except AnswerShapeError as exc:
+        return _result("shape-error", message=f"Your answer has a shape error: {_strip(exc)}",
+                       position=exc.position, method="shape check")
+    got = _norm_shape(giv.shape)
+    transposed = False
+    if got != target:
+        if got is not None and target is not None and got == (target[1], target[0]):
+            transposed = True
+        else:
+            return _result(
+                "shape-error",
+                message=f"Your answer is {_shape_words(got)}, but the answer must be "
+                f"{_shape_words(target)}.",
+                method="shape check",
+            )
+    parsed_variants: list[tuple[Variant, ParsedExpr | None]] = []
+    for var in variants:
+        if var.expression is None:
+            parsed_variants.append((var, None))
+            continue
+        try:
+            vexp = parse_expression(var.expression, table)
+        except AnswerParseError as exc:
+            return {"instructor": f"variant '{var.name}': {exc}", "position": exc.position}
+        if target is not None:
+            vexp.fit_shape(target)
+        ok_shape = _norm_shape(vexp.shape) == got
+        parsed_variants.append((var, vexp if ok_shape else None))
+
+    if not transposed:
+        budget = min(2.0, 0.4 * timeout)
+        how = _symbolic_equal(exp, giv, budget)
+        if how is not None:
+            return _result("equivalent", message="Correct: your answer is equivalent to the "
+                           "expected one.", credit=1.0, method=f"symbolic ({how})")
+
+    seed = zlib.crc32(f"{expected}\x00{given}".encode())
+    trials, method = _numeric_trials(exp, giv, table, [v for _, v in parsed_variants], seed)
+    if not trials:
+        return {"instructor": "expected answer: it could not be evaluated at any random point "
+                "(undefined or singular everywhere tried)"}
+    # A transposed shape is never equivalent, even when the values are exactly E^T.
+    mismatched = [
+        t for t in trials if transposed or not _close(t.given, _orient(t.expected, transposed))
+    ]
+    if not mismatched:
+        return _result("equivalent", message="Correct: your answer is equivalent to the "
+                       "expected one.", credit=1.0, method=method)
+    diagnosis, credit, message = _diagnose(trials, table, parsed_variants, transposed)
+    problems = [t.problem for t in mismatched if t.problem]
+    if diagnosis is None and problems:
+        if problems[0].startswith("singular"):
+            what = problems[0].partition(": ")[2] or "a matrix"
+            message = (f"Not equivalent: your answer inverts {what}, which is singular where "
+                       "the expected answer is defined.")
+        else:
+            message = ("Not equivalent: your answer is undefined (not a finite number) at "
+                       "values where the expected answer is defined.")
+    return _result("not-equivalent", diagnosis=diagnosis, message=message, credit=credit,
+                   counterexample=_counterexample(mismatched, exp, giv), method=method)
+
+
+def _result(verdict: str, **fields: Any) -> dict[str, Any]:
+    res = EquivResult(verdict, verdict == "equivalent", **fields)
+    return {"result": res.to_dict()}
+
+
+def _strip(exc: AnswerParseError) -> str:
+    return str(exc).removeprefix("shape error: ")
+
+
+def _norm_shape(shape: tuple[Any, Any] | None) -> tuple[Any, Any] | None:
+    """A 1 x 1 result (w^T x) counts as a scalar."""
+    return None if shape is None or tuple(shape) == (1, 1) else tuple(shape)  # type: ignore[return-value]
+
+
+def _shape_words(shape: tuple[Any, Any] | None) -> str:
+    return "a scalar" if shape is None else f"a {shape[0]} x {shape[1]} matrix"
+
+
+# -- symbolic -------------------------------------------------------------------------------
+
+_POLY_KINDS = {"num", "sym", "const", "ident", "neg", "add", "prod", "T", "matpow", "tr",
+               "scalar_of"}
+
+
+def _symbolic_equal(exp: ParsedExpr, giv: ParsedExpr, budget: float) -> str | None:
+    """How the two were proved equal, or None when SymPy could not (quickly) prove it."""
+    import sympy as sp
+
+    def has_matrix(p: ParsedExpr) -> bool:
+        return any(s.is_matrix for s in p.symbols()) or p.has("ident")
+
+    matrix = has_matrix(exp) or has_matrix(giv)
+    if matrix:
+        # Only matrix polynomials: SymPy's rewriting of inverses and elementwise functions
+        # does not track which sizes are equal, so those are left to the numeric tests.
+        for p in (exp, giv):
+            if any(node_kind not in _POLY_KINDS for node_kind in _kinds(p)):
+                return None
+    elif exp.has("softmax") or giv.has("softmax"):
+        return None
+    try:
+        with _time_budget(budget):
+            e1, e2 = exp.to_sympy(), giv.to_sympy()
+            if getattr(e1, "is_Matrix", False) != getattr(e2, "is_Matrix", False):
+                e1 = sp.Trace(e1) if getattr(e1, "is_Matrix", False) else e1
+                e2 = sp.Trace(e2) if getattr(e2, "is_Matrix", False) else e2
+            if e1 == e2:
+                return "identical"
+            diff = e1 - e2
+            if matrix:
+                d = sp.expand(diff)
+                if d == 0 or isinstance(d, sp.ZeroMatrix):
+                    return "expand"
+                return None
+            if sp.expand(diff) == 0:
+                return "expand"
+            if sp.cancel(sp.together(diff)) == 0:
+                return "cancel"
+            if not diff.free_symbols:
+                value = sp.N(diff, 40)
+                scale = max(1.0, abs(float(sp.N(e1, 20))))
+                if value.is_number and abs(complex(value)) < 1e-30 * scale:
+                    return "constants agree to 30 digits"
+                return None
+            if sp.simplify(diff) == 0:
+                return "simplify"
+    except (_ChildTimeout, MemoryError, RecursionError, TypeError, ValueError,
+            AttributeError, NotImplementedError, ZeroDivisionError, AnswerParseError):
+        return None
+    except Exception:  # SymPy raises many types on odd input; the numeric test still decides
+        return None
+    return None
+
+
+def _kinds(p: ParsedExpr) -> set[str]:
+    out: set[str] = set()
+    stack = [p.root]
+    while stack:
+        node = stack.pop()
+        out.add(node.kind)
+        stack.extend(node.args)
+    return out
+
+
+# -- numeric --------------------------------------------------------------------------------
+
+
+def _numeric_trials(
+    exp: ParsedExpr, giv: ParsedExpr, table: SymbolTable, variants: Sequence[ParsedExpr | None],
+    seed: int,
+) -> tuple[list[_Trial], str]:
+    rng = np.random.default_rng(seed)
+    exprs = [exp, giv, *(v for v in variants if v is not None)]
+    dim_names: list[str] = []
+    for p in exprs:
+        for d in p.dim_names():
+            if d not in dim_names:
+                dim_names.append(d)
+    has_matrix = any(p.is_matrix or any(s.is_matrix for s in p.symbols()) for p in exprs)
+    n_sets, per_set = (3, 3) if dim_names else (1, 8 if not has_matrix else 6)
+    pool = list(range(2, 2 + max(6, len(dim_names) + 3)))
+    trials: list[_Trial] = []
+    used_sets: list[dict[str, int]] = []
+    for _attempt in range(12):
+        if len(used_sets) >= n_sets:
+            break
+        dims = _draw_dims(rng, dim_names, pool, used_sets)
+        got = _trials_at(exp, giv, table, variants, dims, per_set, rng)
+        if got:
+            used_sets.append(dims)
+            trials.extend(got)
+    if dim_names:
+        where = "; ".join(",".join(f"{k}={v}" for k, v in d.items()) for d in used_sets)
+        method = f"numeric: {len(trials)} trials at dims {where}"
+    else:
+        method = f"numeric: {len(trials)} random points"
+    return trials, method
+
+
+def _draw_dims(
+    rng: np.random.Generator, names: list[str], pool: list[int], used: list[dict[str, int]]
+) -> dict[str, int]:
+    # Dimensions differ from each other (so X^T X and X X^T cannot be confused) and from the
+    # earlier sets (so a factor n is not mistaken for a constant).
+    best: dict[str, int] = {}
+    for _ in range(50):
+        values = rng.choice(pool, size=len(names), replace=False)
+        best = {n: int(v) for n, v in zip(names, values, strict=True)}
+        if all(best[n] != u[n] for u in used for n in names):
+            break
+    return best
+
+
+def _trials_at(
+    exp: ParsedExpr, giv: ParsedExpr, table: SymbolTable, variants: Sequence[ParsedExpr | None],
+    dims: dict[str, int], count: int, rng: np.random.Generator,
+) -> list[_Trial]:
+    out: list[_Trial] = []
+    for attempt in range(4 * count):
+        if len(out) >= count:
+            break
+        values = _draw_values(table, dims, rng, positive=attempt % 2 == 1 or attempt >= count)
+        try:
+            want = _norm_value(exp.evaluate(values, dims))
+        except (IllConditionedError, FloatingPointError):
+            continue
+        if not _finite(want):
+            continue
+        got, problem = _safe_eval(giv, values, dims)
+        trial = _Trial(dims, values, want, got, problem)
+        trial.variants = [None if v is None else _safe_eval(v, values, dims)[0] for v in variants]
+        out.append(trial)
+    return out
+
+
+def _safe_eval(
+    p: ParsedExpr, values: dict[str, Any], dims: dict[str, int]
+) -> tuple[Any, str | None]:
+    """The value, or None and why it has none (``singular: ...`` or ``not finite``)."""
+    try:
+        value = _norm_value(p.evaluate(values, dims))
+    except IllConditionedError as exc:
+        return None, f"singular: {exc.what}"
+    except (FloatingPointError, np.linalg.LinAlgError):
+        return None, "singular"
+    return (value, None) if _finite(value) else (None, "not finite")
+
+
+def _draw_values(
+    table: SymbolTable, dims: dict[str, int], rng: np.random.Generator, *, positive: bool
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for spec in table.specs.values():
+        if spec.shape is None:
+            if spec.name in dims:
+                values[spec.name] = float(dims[spec.name])
+            else:
+                x = rng.uniform(0.3, 2.0)
+                if not positive and spec.structure != "positive" and rng.random() < 0.5:
+                    x = -x
+                values[spec.name] = float(x)
+            continue
+        r, c = (d if isinstance(d, int) else dims.get(d, 3) for d in spec.shape)
+        values[spec.name] = _random_matrix(rng, r, c, spec.structure)
+    return values
+
+
+def _random_matrix(rng: np.random.Generator, r: int, c: int, structure: str) -> np.ndarray:
+    """A random matrix with singular values in [0.5, 2]: full rank and well-conditioned."""
+    k = min(r, c)
+    s = rng.uniform(0.5, 2.0, size=k)
+    u, _ = np.linalg.qr(rng.normal(size=(r, k)))
+    if structure in {"symmetric", "spd"}:
+        if structure == "symmetric":
+            s = s * rng.choice([-1.0, 1.0], size=k)
+        return (u * s) @ u.T
+    v, _ = np.linalg.qr(rng.normal(size=(c, k)))
+    return (u * s) @ v.T
+
+
+def _norm_value(v: Any) -> Any:
+    if isinstance(v, np.ndarray):
+        if v.shape == (1, 1) or v.ndim == 0:
+            return float(v.reshape(-1)[0])
+        return v
+    return float(v)
+
+
+def _finite(v: Any) -> bool:
+    return v is not None and bool(np.all(np.isfinite(v)))
+
+
+def _orient(v: Any, transposed: bool) -> Any:
+    return v.T if transposed and isinstance(v, np.ndarray) else v
+
+
+def _close(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return False
+    a_arr, b_arr = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a_arr.shape != b_arr.shape:
+        return False
+    scale = max(float(np.max(np.abs(b_arr), initial=0.0)),
+                float(np.max(np.abs(a_arr), initial=0.0)), _SCALE_FLOOR)
+    return float(np.max(np.abs(a_arr - b_arr), initial=0.0)) <= _RTOL * scale
+
+
+# -- diagnosis ------------------------------------------------------------------------------
+
+
+_MESSAGES = {
+    "sign": "your answer has the opposite sign",
+    "missing-1/n": "your answer is n times too large: the 1/n (the average over the n "
+    "samples) seems to be missing",
+    "extra-1/n": "your answer is n times too small: it has an extra factor 1/n",
+    "transpose": "your answer is the transpose of the expected one",
+}
+
+
+def _diagnose(
+    trials: list[_Trial], table: SymbolTable,
+    variants: list[tuple[Variant, ParsedExpr | None]], transposed: bool,
+) -> tuple[str | None, float, str]:
+    for idx, (var, vexp) in enumerate(variants):
+        if vexp is not None and all(_close(t.given, t.variants[idx]) for t in trials):
+            return var.name, var.credit, var.feedback or (
+                f"Not equivalent: your answer matches the known mistake '{var.name}'."
+            )
+    found = _auto_diagnosis(trials, table, transposed)
+    if found is None:
+        return None, 0.0, ("Not equivalent: your answer differs from the expected one "
+                           "(see the counterexample).")
+    parts, factor_text = found
+    name = "+".join(parts)
+    phrases = []
+    for part in parts:
+        if part == "constant-factor":
+            phrases.append(f"your answer is {factor_text} times the expected one (a constant "
+                           "factor is off)")
+        else:
+            phrases.append(_MESSAGES[part])
+    message = "Not equivalent: " + "; ".join(phrases) + "."
+    credit = 0.0
+    for var, _ in variants:
+        if var.expression is None and var.name == name:
+            credit = var.credit
+            message = var.feedback or message
+    return name, credit, message
+
+
+def _auto_diagnosis(
+    trials: list[_Trial], table: SymbolTable, transposed: bool
+) -> tuple[list[str], str] | None:
+    if any(t.given is None for t in trials):
+        return None
+    n_spec = table.specs.get("n") or table.specs.get("N")
+    n_name = n_spec.name if n_spec is not None and n_spec.shape is None else None
+    orientations = [True] if transposed else [False, True]
+    for flip in orientations:
+        if flip and not all(isinstance(t.expected, np.ndarray) for t in trials):
+            continue
+        if flip and not transposed and not all(
+            t.expected.shape[0] == t.expected.shape[1] for t in trials
+        ):
+            continue
+        ratios = []
+        for t in trials:
+            base = t.expected.T if flip else t.expected
+            r = _ratio(t.given, base)
+            if r is None:
+                break
+            ratios.append(r)
+        else:
+            parts = ["transpose"] if flip else []
+            if all(abs(r - 1.0) <= 1e-6 for r in ratios):
+                return (parts, "1") if parts else None
+            if all(abs(r + 1.0) <= 1e-6 for r in ratios):
+                return ["sign", *parts], "-1"
+            if n_name is not None:
+                ns = [float(t.values[n_name]) for t in trials]
+                if len(set(ns)) > 1:
+                    for sign in (1.0, -1.0):
+                        sign_part = ["sign"] if sign < 0 else []
+                        if all(abs(r - sign * n) <= 1e-6 * n for r, n in zip(ratios, ns,
+                                                                              strict=True)):
+                            return [*sign_part, "missing-1/n", *parts], ""
+                        if all(abs(r - sign / n) <= 1e-6 / n for r, n in zip(ratios, ns,
+                                                                             strict=True)):
+                            return [*sign_part, "extra-1/n", *parts], ""
+            if all(abs(r - ratios[0]) <= 1e-6 * abs(ratios[0]) for r in ratios):
+                return ["constant-factor", *parts], _nice_number(ratios[0])
+    return None
+
+
+def _ratio(given: Any, base: Any) -> float | None:
+    """c such that given = c * base on this trial, if there is one."""
+    g = np.asarray(given, dtype=float)
+    b = np.asarray(base, dtype=float)
+    if g.shape != b.shape:
+        return None
+    denom = float(np.sum(b * b))
+    if denom <= 1e-24:
+        return None
+    c = float(np.sum(g * b)) / denom
+    if c == 0 or not _close(g, c * b):
+        return None
+    return c
+
+
+def _nice_number(x: float) -> str:
+    frac = Fraction(x).limit_denominator(12)
+    if abs(float(frac) - x) <= 1e-9 * max(1.0, abs(x)):
+        return str(frac)
+    return f"{x:.6g}"
+
+
+# -- counterexample -------------------------------------------------------------------------
+
+
+def _counterexample(mismatched: list[_Trial], exp: ParsedExpr, giv: ParsedExpr) -> dict[str, Any]:
+    trial = min(mismatched, key=lambda t: sum(t.dims.values()))
+    used = {s.name: s for p in (exp, giv) for s in p.symbols()}
+    out: dict[str, Any] = {}
+    if trial.dims:
+        out["dims"] = dict(trial.dims)
+    values: dict[str, Any] = {}
+    entries = sum(int(np.size(trial.values[name])) for name in used)
+    for name, spec in used.items():
+        v = trial.values[name]
+        if spec.shape is None:
+            values[spec.display] = _round(v)
+        elif entries <= 60:
+            values[spec.display] = _round(v)
+        else:
+            values[spec.display] = f"random {v.shape[0]} x {v.shape[1]} matrix"
+    out["values"] = values
+    want, got = trial.expected, trial.given
+    out["expected"] = _round(want) if np.size(want) <= 24 else "(large)"
+    out["given"] = f"undefined ({trial.problem})" if got is None else (
+        _round(got) if np.size(got) <= 24 else "(large)")
+    if isinstance(want, np.ndarray) and isinstance(got, np.ndarray) and want.shape == got.shape:
+        idx = np.unravel_index(int(np.argmax(np.abs(want - got))), want.shape)
+        out["worst_entry"] = {"index": [int(i) for i in idx],
+                              "expected": _round(want[idx]), "given": _round(got[idx])}
+    return out
+
+
+def _round(v: Any) -> Any:
+    if isinstance(v, np.ndarray):
+        return [_round(x) for x in v.tolist()] if v.ndim else _round(float(v))
+    if isinstance(v, list):
+        return [_round(x) for x in v]
+    x = float(v)
+    if not math.isfinite(x):
+        return str(x)
+    return float(f"{x:.6g}")
