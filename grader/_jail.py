@@ -149,13 +149,18 @@ def enter(cfg: JailConfig) -> Isolation:
         _private_mounts(cfg, iso, worker_uid)
     else:
         layers.update(readonly_filesystem=False, hidden_paths=False, scratch_tmpfs=False)
+        if uid == 0:
+            # The worker drops to its own uid below; its scratch folder must stay writable.
+            os.chown(cfg.scratch, worker_uid, worker_uid)
+            iso.notes.append("without a mount namespace, modules in folders the worker's uid "
+                             "cannot read are unavailable to the submission")
     _drop_privileges(uid, worker_uid, ns_ok, iso)
     _set_limits(cfg, iso)
     core = ("pid_namespace", "network_namespace", "mount_namespace", "readonly_filesystem",
             "hidden_paths", "unprivileged")
     if all(layers.get(k) for k in core):
         iso.level = "namespaces"
-    elif any(layers.get(k) for k in core):
+    elif any(layers.get(k) for k in core if k != "unprivileged"):
         iso.level = "partial"
     else:
         iso.level = "rlimits"

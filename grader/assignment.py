@@ -60,7 +60,8 @@ class Assignment:
 
     @property
     def reference_module(self) -> str:
-        return f"reference.{self.name}"
+        """Module the ``reference`` fixture imports (``reference.<name>`` unless declared)."""
+        return str(self.raw.get("assignment", {}).get("reference", f"reference.{self.name}"))
 
 
 def problems_roots() -> list[Path]:

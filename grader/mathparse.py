@@ -492,8 +492,18 @@ class _Lexer:
                     bad, bad_pos = word[i:], start + i
         declared = ", ".join(self.table.display_names) or "none"
         hint = ""
+        if len(word) > _MAX_WORD:
+            return AnswerParseError(
+                f"a run of {len(word)} letters at position {start} is too long to read as a "
+                "product of symbols; separate the factors with spaces or *",
+                position=start,
+            )
         if bad in self.table.dim_names:
             hint = f" ('{bad}' is a dimension; declare '{bad}: scalar' to use it in answers)"
+        else:
+            same = [n for n in self.table.display_names if n.lower() == bad.lower()]
+            if same:
+                hint = f" (upper and lower case differ: did you mean '{same[0]}'?)"
         if len(bad) > 40:
             bad = bad[:37] + "..."
         return AnswerParseError(
@@ -510,6 +520,12 @@ class _Lexer:
         self.i = m.end()
         if name in _SPACING:
             return
+        if name in {"|", "lVert", "rVert", "Vert", "vert", "lvert", "rvert"}:
+            raise self.error(
+                "absolute values and norms are not supported; write them out "
+                "(for example w^T w for the squared norm of w)",
+                start,
+            )
         if name in _SIZERS:
             # \left. and \right. are invisible delimiters.
             if self.text.startswith(".", self.i):

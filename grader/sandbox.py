@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import codec
-from grader.errors import CodecError, SubmissionError
+from grader.errors import CodecError, GraderInternalError, SubmissionError
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
@@ -172,7 +172,13 @@ class Sandbox:
         deadline = time.monotonic() + min(self.limits.import_seconds, self._remaining())
         try:
             codec.write_frame(to_w, codec.encode(config))
-            jailed = self._receive(deadline)
+            try:
+                jailed = self._receive(deadline)
+            except SubmissionError as exc:
+                # No student code has run yet: a failure here is the grader's own.
+                output = "\n".join(self.outputs[-1:])
+                raise GraderInternalError(f"the worker failed to start ({exc.student_message})"
+                                          f"\n{output}") from None
             self.isolation = jailed.get("isolation", {})
             reply = self._receive(deadline)
         except SubmissionError as exc:
