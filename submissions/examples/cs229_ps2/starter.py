@@ -1,4 +1,8 @@
-"""The unmodified starter for cs229_ps2: every function raises NotImplementedError (score 0)."""
+"""CS229 problem set 2 (``cs229_ps2``): fill in every function; README.md has the definitions.
+
+Hand this file in as ``cs229_ps2.py``. Use NumPy only. Return plain data: NumPy arrays and
+Python floats, ints, bools, strings, lists and dicts of those.
+"""
 
 from __future__ import annotations
 

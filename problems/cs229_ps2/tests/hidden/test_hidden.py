@@ -57,7 +57,7 @@ def _logistic_set(separable: bool, seed: int, n: int) -> tuple[np.ndarray, np.nd
     return data.add_intercept(X), y
 
 
-@points(5, name="1: on separable data training does not converge and ||theta|| grows", part="1")
+@points(5, name="on separable data training does not converge and ||theta|| grows", part="1")
 def test_logistic_separable_diverges(submission, reference, credit):
     """Separable data: converged is False after max_iter steps, and theta keeps growing."""
     X, y = _logistic_set(True, 7, 60)
@@ -82,7 +82,7 @@ def test_logistic_separable_diverges(submission, reference, credit):
                    "by more than 1 between 1000 and 4000 steps here)")
 
 
-@points(4, name="1: L2 regularisation restores convergence on separable data", part="1")
+@points(4, name="L2 regularisation restores convergence on separable data", part="1")
 def test_logistic_regularised_converges(submission, reference):
     """With reg > 0 the cost has a minimiser again and gradient descent reaches it."""
     X, y = _logistic_set(True, 229, 100)
@@ -99,7 +99,7 @@ def test_logistic_regularised_converges(submission, reference):
                 name="theta with reg = 0.01", rtol=1e-5)
 
 
-@points(3, name="1: other shapes: six features, 40 examples, other lr, reg and tol", part="1")
+@points(3, name="other shapes: six features, 40 examples, other lr, reg and tol", part="1")
 def test_logistic_other_shapes(submission, reference, rng, credit):
     """The gradient and the training loop work for any d, lr, reg and tol."""
     X = rng.normal(size=(40, 6))
@@ -139,7 +139,7 @@ def _nb_corpus(reference: Any) -> tuple[list[str], np.ndarray, np.ndarray, dict[
     return vocab, counts, labels, reference.nb_fit(counts, labels)
 
 
-@points(3, name="2: nb_fit on a corpus worked by hand (alpha = 0.5)", part="2")
+@points(3, name="nb_fit on a corpus worked by hand (alpha = 0.5)", part="2")
 def test_nb_fit_by_hand(submission, credit):
     """Smoothing adds alpha to each count and alpha * V to each class total; priors are shares."""
     model = submission.nb_fit(np.array(HAND_COUNTS), np.array(HAND_LABELS), 0.5)
@@ -163,7 +163,7 @@ def test_nb_fit_by_hand(submission, credit):
                      name="log_prior_ham")
 
 
-@points(3, name="2: nb_predict with a given model", part="2")
+@points(3, name="nb_predict with a given model", part="2")
 def test_nb_predict(submission, reference, credit):
     """Spam exactly where the spam log posterior is strictly larger (ties go to ham)."""
     vocab, _, _, model = _nb_corpus(reference)
@@ -179,7 +179,7 @@ def test_nb_predict(submission, reference, credit):
         check_array(got, [0, 0], name="nb_predict when both posteriors are equal")
 
 
-@points(3, name="2: the most indicative spam tokens", part="2")
+@points(3, name="the most indicative spam tokens", part="2")
 def test_top_tokens(submission, reference, credit):
     """top_tokens lists the k largest log(phi_spam / phi_ham), largest first."""
     vocab, _, _, model = _nb_corpus(reference)
@@ -201,7 +201,7 @@ def test_top_tokens(submission, reference, credit):
                        "log(phi_spam / phi_ham) in decreasing order")
 
 
-@points(2, name="2: the whole pipeline classifies unseen messages", part="2")
+@points(2, name="the whole pipeline classifies unseen messages", part="2")
 def test_nb_end_to_end(submission):
     """Vocabulary, counts, fit and predict together reach at least 95% test accuracy."""
     train, train_labels = data.spam_corpus(300, seed=233)
@@ -219,7 +219,15 @@ def test_nb_end_to_end(submission):
 # ---------------------------------------------------------------- part 3: kernel perceptron
 
 
-@points(2, name="3: the non-PSD kernel and kernels in three dimensions", part="3")
+def _check_first_beta(beta: Any, y: np.ndarray, lr: float) -> None:
+    """Name the g(0) mistake: the first example always sees an empty sum, predicted as 1."""
+    first = np.asarray(beta, dtype=float).reshape(-1)[:1]
+    if first.size and y[0] == 1 and first[0] == lr:
+        check_true(False, "beta_0 should be 0 here: the first example's kernel sum is empty (0) "
+                   "and g(0) = 1, so a positive first example is already classified correctly")
+
+
+@points(2, name="the non-PSD kernel and kernels in three dimensions", part="3")
 def test_kernel_non_psd(submission, reference, rng, credit):
     """non_psd gives -1 exactly for equal points; dot and rbf work for any dimension."""
     A = rng.normal(size=(5, 3))
@@ -235,12 +243,13 @@ def test_kernel_non_psd(submission, reference, rng, credit):
                     reference.kernel_matrix(A, B, "rbf", sigma=0.7), name="rbf K(A, B), sigma=0.7")
 
 
-@points(3, name="3: perceptron_train on other data, sigma and lr, and on one example", part="3")
+@points(3, name="perceptron_train on other data, sigma and lr, and on one example", part="3")
 def test_perceptron_train_other(submission, reference, credit):
     """One ordered pass, g(0) = 1, beta_i = lr (y_i - prediction)."""
     X, y = data.ring_dataset(60, seed=231)
     with credit.part("rbf, sigma = 0.7, lr = 1", weight=2):
         got = submission.perceptron_train(X, y, "rbf", lr=1.0, sigma=0.7)
+        _check_first_beta(got, y, 1.0)
         check_array(got, reference.perceptron_train(X, y, "rbf", lr=1.0, sigma=0.7),
                     name="beta (rbf, sigma=0.7)")
     with credit.part("a single example", weight=1):
@@ -251,7 +260,7 @@ def test_perceptron_train_other(submission, reference, credit):
                         "is 0 and g(0) = 1)")
 
 
-@points(3, name="3: predictions, and RBF vs. dot vs. non-PSD on ring data", part="3")
+@points(3, name="predictions, and RBF vs. dot vs. non-PSD on ring data", part="3")
 def test_perceptron_predict_and_kernels(submission, reference, credit):
     """Predictions match the reference; RBF learns the disc, dot and non-PSD do not."""
     X, y = data.ring_dataset(200, seed=231)
@@ -273,13 +282,16 @@ def test_perceptron_predict_and_kernels(submission, reference, credit):
     with credit.part("non_psd predicts class 1 everywhere", weight=1):
         beta = submission.perceptron_train(X, y, "non_psd", lr=0.5)
         pred = submission.perceptron_predict(X, beta, X_new, "non_psd")
+        if _close(pred, np.zeros(len(X_new))):
+            check_true(False, "with non_psd every kernel sum on an unseen point is 0 and g(0) = 1,"
+                       " so every prediction should be 1; yours are all 0")
         check_array(pred, np.ones(len(X_new)), name="non_psd predictions on unseen points")
 
 
 # ---------------------------------------------------------------- part 4: MAP estimation
 
 
-@points(3, name="4: Gaussian-prior MAP with more features than examples, n = 1, huge eta", part="4")
+@points(3, name="Gaussian-prior MAP with more features than examples, n = 1, large eta", part="4")
 def test_map_gaussian_shapes(submission, reference, rng, credit):
     """The ridge form (X^T X + sigma^2 / eta^2 I)^-1 X^T y holds for any n and d."""
     for n, d in ((5, 8), (1, 3)):
@@ -296,12 +308,17 @@ def test_map_gaussian_shapes(submission, reference, rng, credit):
             check_array(got, want, name=f"theta_MAP (n={n}, d={d})")
     with credit.part("a flat prior gives least squares", weight=1):
         X, y = rng.normal(size=(30, 4)), rng.normal(size=30)
-        got = submission.map_gaussian(X, y, 0.5, 1e6)
-        check_array(got, np.linalg.lstsq(X, y, rcond=None)[0], name="theta_MAP with eta = 1e6",
-                    rtol=1e-6, atol=1e-9)
+        got = submission.map_gaussian(X, y, 0.5, 1e3)
+        _diagnose(got, reference.map_gaussian(X, y, 0.5, 1e3), {
+            "with eta = 1000 the prior is nearly flat and theta_MAP should be close to least "
+            "squares; yours is shrunk to 0 as if lambda = eta^2 / sigma^2 (inverted)":
+                reference.map_gaussian(X, y, 1e3, 0.5),
+        })
+        check_array(got, np.linalg.lstsq(X, y, rcond=None)[0], name="theta_MAP with eta = 1000",
+                    rtol=1e-5, atol=1e-9)
 
 
-@points(5, name="4: Laplace-prior MAP: gamma, objective and its minimiser", part="4")
+@points(5, name="Laplace-prior MAP: gamma, objective and its minimiser", part="4")
 def test_map_laplace(submission, reference, rng, credit):
     """map_laplace minimises ||y - X theta||^2 + (2 sigma^2 / b) ||theta||_1 to 1e-6 relative."""
     with credit.part("laplace_gamma and the objective", weight=1):
@@ -356,7 +373,7 @@ def _check_gradients(submission: Any, reference: Any, args: tuple[Any, ...], lab
         check_array(value, want[key], name=f"{key} ({label})")
 
 
-@points(4, name="5: gradients for a batch of one and for a single hidden unit", part="5")
+@points(4, name="gradients for a batch of one and for a single hidden unit", part="5")
 def test_two_layer_shapes(submission, reference, rng, credit):
     """Gradients have the parameters' shapes for n = 1, d != m and m = 1."""
     for label, (n, d, m) in (("n=1, d=3, m=4", (1, 3, 4)), ("n=7, d=5, m=1", (7, 5, 1)),
@@ -369,7 +386,7 @@ def test_two_layer_shapes(submission, reference, rng, credit):
             _check_gradients(submission, reference, args, label)
 
 
-@points(3, name="5: gradients agree with finite differences of the loss", part="5")
+@points(3, name="gradients agree with finite differences of the loss", part="5")
 def test_two_layer_finite_differences(submission, reference, rng):
     """Every gradient entry matches a central difference of L = mean (o - y)^2."""
     X, y, W1, b1, W2, b2 = _net(rng, 6, 3, 3)
@@ -386,6 +403,10 @@ def test_two_layer_finite_differences(submission, reference, rng):
             down = reference.two_layer_loss(X, y, W1, b1, W2, b2)
             p[idx] = old
             numeric[idx] = (up - down) / (2 * h)
+        value = _field(got, key, "two_layer_gradients")
+        if _close(value, numeric * X.shape[0], rtol=1e-5, atol=1e-8):
+            check_true(False, f"{key} is n times the finite-difference gradient of the mean loss: "
+                       "average the per-example gradients instead of summing them")
         check_array(_field(got, key, "two_layer_gradients"), numeric,
                     name=f"{key} vs. finite differences", rtol=1e-5, atol=1e-8)
     numeric_b2 = (reference.two_layer_loss(X, y, W1, b1, W2, b2 + h)
@@ -418,7 +439,7 @@ def _dx_variants(reference: Any, dy: Any, x: Any, gamma: Any, eps: float) -> dic
     }
 
 
-@points(4, name="6: gradients for the variance and the mean", part="6")
+@points(4, name="gradients for the variance and the mean", part="6")
 def test_batchnorm_dvar_dmu(submission, reference, rng, credit):
     """dvar holds mu fixed; dmu is the total derivative, through x_hat and through var."""
     for label, (m, d, eps) in (("m=6, d=3", (6, 3, 1e-5)), ("m=2, d=5, eps=1e-3", (2, 5, 1e-3))):
@@ -433,7 +454,7 @@ def test_batchnorm_dvar_dmu(submission, reference, rng, credit):
                         name=f"dmu ({label})", atol=1e-7)
 
 
-@points(5, name="6: gradient for x: every path, a batch of one, one feature", part="6")
+@points(5, name="gradient for x: every path, a batch of one, one feature", part="6")
 def test_batchnorm_dx(submission, reference, rng, credit):
     """dx = dx_hat / s + dvar * 2 (x - mu) / m + dmu / m, also for m = 1 and d = 1."""
     cases = (("m=6, d=3", 6, 3, 1e-5, 2), ("m=1, d=4", 1, 4, 1e-5, 1),
