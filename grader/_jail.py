@@ -225,10 +225,14 @@ def _private_mounts(cfg: JailConfig, iso: Isolation, worker_uid: int) -> None:
                 writable.append(path)
             except OSError as exc:
                 iso.notes.append(f"could not mount tmpfs on {path} ({exc.strerror})")
-    _make_reachable(_interpreter_paths(), iso)
+    needed = _interpreter_paths()
+    _make_reachable(needed, iso)
     hidden_ok = True
     for path in cfg.hide:
-        if not os.path.isdir(path):
+        if not os.path.isdir(path) or path in writable:
+            continue  # a fresh tmpfs already shows nothing of what was there
+        if any(_inside(p, path) for p in [*needed, cfg.scratch]):
+            iso.notes.append(f"{path} not hidden: the interpreter or scratch folder is inside it")
             continue
         try:
             _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -260,6 +264,10 @@ def _private_mounts(cfg: JailConfig, iso: Isolation, worker_uid: int) -> None:
     except OSError as exc:
         layers["scratch_tmpfs"] = False
         iso.notes.append(f"could not mount tmpfs on the scratch folder ({exc.strerror})")
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 def _interpreter_paths() -> list[str]:

@@ -214,6 +214,7 @@ def main() -> None:
     os.chdir(scratch)
     os.environ["HOME"] = scratch
     sys.path.insert(0, scratch)
+    # Sent only now: a failure before this point is the grader's, never the student's.
     server.send({"ok": True, "phase": "jailed", "isolation": iso.as_dict(), "uid": os.getuid()})
     try:
         server.module = importlib.import_module(cfg["entry"])

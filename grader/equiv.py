@@ -763,7 +763,12 @@ def _diagnose(
     variants: list[tuple[Variant, ParsedExpr | None]], transposed: bool,
 ) -> tuple[str | None, float, str]:
     for idx, (var, vexp) in enumerate(variants):
-        if vexp is not None and all(_close(t.given, t.variants[idx]) for t in trials):
+        # Where the variant is undefined (a singular inverse) the answer must be too.
+        if vexp is not None and all(
+            _close(t.given, t.variants[idx])
+            or (t.given is None and t.variants[idx] is None)
+            for t in trials
+        ) and any(t.given is not None for t in trials):
             return var.name, var.credit, var.feedback or (
                 f"Not equivalent: your answer matches the known mistake '{var.name}'."
             )

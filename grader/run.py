@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,15 @@ def _pytest_args(paths: list[Path], assignment: Assignment, collect_only: bool) 
     return args
 
 
+def _forget_modules_under(folder: Path) -> None:
+    """Drop test modules imported from ``folder``: pytest's importlib mode names them after their
+    path relative to the rootdir, so two assignments' ``tests/public/test_x.py`` share a name."""
+    prefix = str(folder) + os.sep
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", "") or "").startswith(prefix):
+            del sys.modules[name]
+
+
 def run_pytest(assignment: Assignment, proxy: Any, *, public_only: bool,
                collect_only: bool = False) -> list[Outcome]:
     """Run (or only collect) the tests and return one outcome per test."""
@@ -84,6 +94,7 @@ def run_pytest(assignment: Assignment, proxy: Any, *, public_only: bool,
             code = pytest.main(_pytest_args(paths, assignment, collect_only),
                                plugins=[plugin, json_report])
     finally:
+        _forget_modules_under(assignment.path)
         if old is None:
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
         else:

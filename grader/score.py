@@ -120,10 +120,12 @@ def earned_fraction(outcome: Outcome) -> float:
 def score_outcomes(outcomes: Sequence[Outcome], parts: Sequence[Part] = ()) -> Scores:
     """Turn outcomes into per-test, per-part and total scores (rounded to 1e-6 points)."""
     tests = []
+    exact: list[float] = []  # unrounded, so thirds of a point add up to whole points
     counters: dict[str, int] = {}
     for o in outcomes:
         max_score = max(o.info.points, 0.0)
-        earned = round(clamp(max_score * earned_fraction(o), 0.0, max_score), 6)
+        exact.append(clamp(max_score * earned_fraction(o), 0.0, max_score))
+        earned = round(exact[-1], 6)
         key = o.info.part or ""
         counters[key] = counters.get(key, 0) + 1
         number = f"{key}.{counters[key]}" if key else str(counters[key])
@@ -143,10 +145,10 @@ def score_outcomes(outcomes: Sequence[Outcome], parts: Sequence[Part] = ()) -> S
             continue
         part_scores.append(PartScore(
             id=pid, title=titles.get(pid, pid),
-            score=round(sum(t.score for t in members), 6),
+            score=round(sum(e for e, t in zip(exact, tests, strict=True) if t.part == pid), 6),
             max_score=round(sum(t.max_score for t in members), 6),
             passed=sum(t.status == "passed" for t in members), tests=len(members)))
-    total = round(sum(t.score for t in tests), 6)
+    total = round(sum(exact), 6)
     max_total = round(sum(t.max_score for t in tests), 6)
     return Scores(tests=tuple(tests), parts=tuple(part_scores),
                   score=clamp(total, 0.0, max_total), max_score=max_total)

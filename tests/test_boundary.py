@@ -206,3 +206,17 @@ def test_load_error_report(tiny, write_sub):
     report, _ = _grade(tiny, write_sub(b"\xff\xfe\x00\x01binary"))
     assert (report["score"], report["max_score"], report["status"]) == (0.0, 7.0, "load-error")
     assert "binary file" in report["tests"][0]["output"]
+
+
+def test_submission_in_tmp_is_graded(tiny, tmp_path):
+    """A submission whose folder is /tmp itself (hidden by a fresh tmpfs anyway) grades normally."""
+    import shutil
+    import uuid
+
+    path = Path("/tmp") / f"grader-test-{uuid.uuid4().hex}.py"
+    shutil.copy(FIXTURES / "subs" / "correct.py", path)
+    try:
+        report, _ = _grade(tiny, path)
+    finally:
+        path.unlink()
+    assert report["score"] == 7.0

@@ -64,3 +64,11 @@ def test_failed_message_defaults():
 def test_clamp(value, expected):
     """clamp bounds values and maps NaN to the lower bound."""
     assert clamp(value, 0, 3) == expected
+
+
+def test_thirds_add_up_to_whole_points():
+    """Three tests each earning a third of a point total exactly 1, not 0.999999 or 1.000001."""
+    s = score_outcomes([_o(1, "failed", fraction=1 / 3, part="A") for _ in range(3)]
+                       + [_o(1, "failed", fraction=2 / 3, part="A") for _ in range(3)])
+    assert s.score == 3.0
+    assert s.parts[0].score == 3.0

@@ -1,0 +1,651 @@
+"""Grade a whole class: one report per student, a gradebook, and a summary.
+
+The supervisor (this module, in the caller's process) never runs pytest. It keeps ``jobs`` grader
+processes (``python -m grader.batch --worker``), hands each one submission at a time, and writes
+what comes back. Each grader process calls ``grader.api.grade`` (which starts its own sandboxed
+worker for the student's code), so one submission that crashes, hangs or floods output costs at
+most its own grader process, which is replaced.
+
+Files under OUT:
+  <student>.json   the report, exactly what ``grader grade`` writes (written atomically)
+  gradebook.csv    one row per student
+  summary.json     counts, score distribution, pass rate of every test and part
+  summary.html     the same, readable, with inline SVG charts
+  batch.log        one JSON line per event (run start, skip, graded, retry, run end)
+  .batch/          grader processes' stderr, extracted archives
+
+A report that exists, parses, is for this assignment, is not an internal error, and has the hash
+of the submission as it is now counts as finished: running the batch again (after a kill, say)
+grades only the rest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import selectors
+import shutil
+import signal
+import stat
+import sys
+import time
+import traceback
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from grader import __version__
+from grader.assignment import Assignment, resolve
+from grader.errors import LoadError, UsageError
+
+#: Report names that would collide with the batch's own files.
+_RESERVED = {"summary", "gradebook", "batch"}
+_STUDENT_SUFFIXES = {".py", ".ipynb"}
+_SKIP_NAMES = {"__MACOSX", "__pycache__", "Thumbs.db"}
+#: Extra wall time beyond the assignment's own limits before a grader process counts as hung.
+_GRACE_SECONDS = 60.0
+
+
+class UnsafeArchiveError(UsageError):
+    """A submissions archive would escape its folder, holds links, or is (or acts like) a bomb."""
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """Caps applied when extracting a submissions archive."""
+
+    max_members: int = 20_000
+    """Entries (files and folders) in the archive."""
+    max_total_bytes: int = 2 * 1024**3
+    """Uncompressed size of all files together."""
+    max_ratio: float = 200.0
+    """Uncompressed/compressed size of any file larger than ``ratio_floor_bytes``."""
+    ratio_floor_bytes: int = 1024 * 1024
+    """Files smaller than this are not ratio-checked (tiny files compress arbitrarily well)."""
+
+
+@dataclass(frozen=True)
+class Student:
+    """One student's entry in the submissions folder."""
+
+    id: str
+    """Safe identifier: the file stem or folder name, with unsafe characters replaced."""
+    path: Path
+    """The file or folder they handed in."""
+
+
+@dataclass
+class BatchResult:
+    """What a batch run did."""
+
+    out: Path
+    """The output folder."""
+    students: list[str]
+    """Every student id, sorted."""
+    graded: list[str] = field(default_factory=list)
+    """Students graded in this run."""
+    skipped: list[str] = field(default_factory=list)
+    """Students whose finished report from an earlier run was kept."""
+    failed: list[str] = field(default_factory=list)
+    """Students the grader itself failed on (their report has status ``internal-error``)."""
+    ignored: list[str] = field(default_factory=list)
+    """Entries of the submissions folder that are not submissions (e.g. ``notes.txt``)."""
+    statuses: dict[str, str] = field(default_factory=dict)
+    """Student id -> report status."""
+    seconds: float = 0.0
+    """Wall time of the run."""
+
+    @property
+    def ok(self) -> bool:
+        """True when every student has a report the grader did not fail on."""
+        return not self.failed and set(self.statuses) == set(self.students)
+
+
+# -- finding the students ---------------------------------------------------------------------
+
+def _safe_id(name: str) -> str:
+    sid = re.sub(r"[^A-Za-z0-9._@+-]", "_", name)[:100]
+    # A leading dot hides the file; a leading = + - @ makes spreadsheets run it as a formula.
+    if not sid or sid[0] in ".=+-@":
+        sid = "_" + sid
+    if sid.lower() in _RESERVED:
+        sid += "_"
+    return sid
+
+
+def discover(folder: Path) -> tuple[list[Student], list[str]]:
+    """Students in ``folder`` (one file or folder each) and the entries that were ignored."""
+    entries = []
+    ignored = []
+    for p in sorted(folder.iterdir(), key=lambda p: p.name):
+        if p.name.startswith(".") or p.name in _SKIP_NAMES:
+            continue
+        if p.is_dir() or p.suffix in _STUDENT_SUFFIXES:
+            entries.append(p)
+        else:
+            ignored.append(p.name)
+    stems: dict[str, int] = {}
+    for p in entries:
+        stem = p.name if p.is_dir() else p.stem
+        stems[stem] = stems.get(stem, 0) + 1
+    students: list[Student] = []
+    taken: set[str] = set()
+    for p in entries:
+        stem = p.name if p.is_dir() else p.stem
+        # alice.py and alice.ipynb are two entries: keep both, named by the full file name.
+        base = _safe_id(stem if stems[stem] == 1 else p.name)
+        sid, n = base, 1
+        while sid.lower() in taken:
+            n += 1
+            sid = f"{base}_{n}"
+        taken.add(sid.lower())
+        students.append(Student(sid, p))
+    return students, ignored
+
+
+def extract_zip(archive: Path, dest: Path, limits: ZipLimits = ZipLimits()) -> Path:
+    """Extract ``archive`` into the new folder ``dest`` after checking every entry.
+
+    Returns the folder that holds the students: ``dest`` itself, or its only subfolder when the
+    export wraps everything in one folder (as Gradescope's does).
+    """
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UsageError(f"{archive} is not a readable zip archive ({exc})") from None
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > limits.max_members:
+            raise UnsafeArchiveError(f"{archive.name} has {len(infos)} entries; the limit is "
+                                     f"{limits.max_members} (raise it with --max-members)")
+        total = 0
+        plan: list[tuple[zipfile.ZipInfo, tuple[str, ...]]] = []
+        for info in infos:
+            parts = _member_parts(archive, info)
+            if (info.external_attr >> 16) and stat.S_ISLNK(info.external_attr >> 16):
+                raise UnsafeArchiveError(f"{archive.name}: {info.filename!r} is a symbolic link; "
+                                         "archives with links are refused")
+            if info.flag_bits & 0x1:
+                raise UnsafeArchiveError(f"{archive.name}: {info.filename!r} is encrypted")
+            total += info.file_size
+            if total > limits.max_total_bytes:
+                raise UnsafeArchiveError(
+                    f"{archive.name} unpacks to more than {limits.max_total_bytes / 1e6:.0f} MB; "
+                    "refused as a possible zip bomb (raise the cap with --max-bytes)")
+            if (info.file_size > limits.ratio_floor_bytes
+                    and info.file_size > limits.max_ratio * max(info.compress_size, 1)):
+                raise UnsafeArchiveError(
+                    f"{archive.name}: {info.filename!r} compresses {info.file_size} bytes into "
+                    f"{info.compress_size} (ratio above {limits.max_ratio:g}); refused as a "
+                    "possible zip bomb")
+            if parts:
+                plan.append((info, parts))
+        dest.mkdir(parents=True)
+        written = 0
+        for info, parts in plan:
+            target = dest.joinpath(*parts)
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # The sizes in the headers are claims: count what really comes out of the stream.
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            with zf.open(info) as src, os.fdopen(fd, "wb") as out:
+                size = 0
+                while chunk := src.read(1 << 16):
+                    size += len(chunk)
+                    written += len(chunk)
+                    if size > info.file_size or written > limits.max_total_bytes:
+                        raise UnsafeArchiveError(f"{archive.name}: {info.filename!r} unpacks to "
+                                                 "more than its header says; refused")
+                    out.write(chunk)
+    children = [p for p in dest.iterdir() if not (p.name.startswith(".") or p.name in _SKIP_NAMES)]
+    if len(children) == 1 and children[0].is_dir() and not children[0].is_symlink():
+        inner = [p for p in children[0].iterdir() if p.is_dir()]
+        if inner:
+            return children[0]
+    return dest
+
+
+def _member_parts(archive: Path, info: zipfile.ZipInfo) -> tuple[str, ...]:
+    name = info.filename.replace("\\", "/")
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        raise UnsafeArchiveError(f"{archive.name}: {info.filename!r} is an absolute path; refused")
+    parts = tuple(p for p in name.split("/") if p not in ("", "."))
+    if ".." in parts:
+        raise UnsafeArchiveError(f"{archive.name}: {info.filename!r} points outside the archive "
+                                 "folder; refused")
+    if any("\x00" in p for p in parts):
+        raise UnsafeArchiveError(f"{archive.name}: {info.filename!r} has a NUL byte in its name")
+    return parts
+
+
+# -- finished reports -------------------------------------------------------------------------
+
+def _submission_hash(path: Path, module: str) -> str:
+    from grader.load import load_submission
+
+    try:
+        return load_submission(path, module=module).sha256
+    except LoadError:
+        return ""
+
+
+def finished_report(path: Path, assignment: str, sha256: str) -> dict[str, Any] | None:
+    """The report at ``path`` when it is a finished one for this submission, else None."""
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(report, dict):
+        return None
+    sub = report.get("submission")
+    if (report.get("assignment") != assignment or report.get("status") in (None, "internal-error")
+            or not isinstance(sub, dict) or sub.get("sha256") != sha256
+            or report.get("public_only")):
+        return None
+    return report
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+# -- grader processes -------------------------------------------------------------------------
+
+class _Worker:
+    """One ``python -m grader.batch --worker`` process and its line protocol."""
+
+    def __init__(self, index: int, config: dict[str, Any], stderr: IO[bytes]) -> None:
+        import subprocess
+
+        env = dict(os.environ)
+        # The grader must import in the child even when it runs from a source tree.
+        root = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+        self.index = index
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "grader.batch", "--worker"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=stderr, env=env, start_new_session=True)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.stdin = self.proc.stdin
+        self.fd = self.proc.stdout.fileno()
+        os.set_blocking(self.fd, False)
+        self.buffer = b""
+        self.student: Student | None = None
+        self.deadline = 0.0
+        self.started = 0.0
+        self.done = 0
+        self._send(config)
+
+    def _send(self, message: dict[str, Any]) -> None:
+        self.stdin.write(json.dumps(message).encode() + b"\n")
+        self.stdin.flush()
+
+    def give(self, student: Student, timeout: float) -> None:
+        self.student = student
+        self.started = time.monotonic()
+        self.deadline = self.started + timeout
+        self._send({"id": student.id, "path": str(student.path)})
+
+    def read_lines(self) -> tuple[list[bytes], bool]:
+        """Complete lines received so far, and whether the process closed its end."""
+        closed = False
+        try:
+            while True:
+                chunk = os.read(self.fd, 1 << 20)
+                if not chunk:
+                    closed = True
+                    break
+                self.buffer += chunk
+        except BlockingIOError:
+            pass
+        *lines, self.buffer = self.buffer.split(b"\n")
+        return lines, closed
+
+    def stop(self, *, force: bool = False) -> None:
+        """End the process: close its input (it exits), or TERM then KILL its process group."""
+        with contextlib.suppress(OSError):
+            self.stdin.close()
+        if not force:
+            try:
+                self.proc.wait(timeout=5)
+                return
+            except Exception:  # noqa: BLE001 - any failure to exit politely means force
+                pass
+        # TERM first: the process then closes its sandbox, so the student's worker dies too.
+        for sig, wait in ((signal.SIGTERM, 3.0), (signal.SIGKILL, None)):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout=wait)
+                break
+            except Exception:  # noqa: BLE001 - TimeoutExpired: escalate to KILL
+                continue
+        with contextlib.suppress(OSError):
+            self.proc.stdout.close()  # type: ignore[union-attr]
+
+
+def _worker_main() -> int:
+    """The grader process: read one JSON request per line, answer one JSON line each."""
+    # Replies go to a private copy of stdout; anything else printed lands in stderr (the log).
+    proto = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        # If the batch dies (even by SIGKILL), TERM this process so it closes its sandbox.
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if os.getppid() == 1:
+        return 143
+    from grader.api import grade
+
+    config = json.loads(sys.stdin.readline())
+    hide = tuple(config["hide"])
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            report = grade(config["assignment"], request["path"], extra_hide=hide)
+            reply = {"id": request["id"], "report": report}
+        except Exception:  # noqa: BLE001 - reported to the supervisor, which writes the report
+            reply = {"id": request["id"], "error": traceback.format_exc()}
+        proto.write(json.dumps(reply, allow_nan=False) + "\n")
+        proto.flush()
+    return 0
+
+
+# -- reports the supervisor writes itself -------------------------------------------------------
+
+def failure_report(a: Assignment, student: Student, detail: str) -> dict[str, Any]:
+    """A report for a submission the grader failed on: every test failed, status internal-error.
+
+    The student is told it is not their fault; the next batch run grades them again.
+    """
+    from grader.report import build_report, validate
+    from grader.run import run_pytest
+    from grader.score import score_outcomes
+
+    text = ("Grading failed because of a problem in the grader, not in your work; your "
+            "submission will be graded again.")
+    outcomes = run_pytest(a, None, public_only=False, collect_only=True)
+    for o in outcomes:
+        o.status = "failed"
+        o.messages = [text]
+    p = student.path
+    kind = {".py": "py", ".ipynb": "ipynb"}.get(p.suffix, "folder" if p.is_dir() else "unknown")
+    report = build_report(
+        scores=score_outcomes(outcomes, a.parts), assignment=a.name, status="internal-error",
+        submission={"path": str(p), "kind": kind, "sha256": _submission_hash(p, a.module)},
+        execution_time=0.0, isolation={"level": "none"}, message=text,
+        instructor={"detail": detail[-20000:]}, grader_version=__version__)
+    validate(report)
+    return report
+
+
+# -- progress ---------------------------------------------------------------------------------
+
+class _Progress:
+    """A one-line progress bar on a terminal; silent in CI and when stderr is not a terminal."""
+
+    def __init__(self, total: int, stream: IO[str], enabled: bool) -> None:
+        self.total = total
+        self.stream = stream
+        self.enabled = enabled
+        self.done = 0
+        self.started = time.monotonic()
+        self.last = 0.0
+
+    def update(self, done: int, running: int, force: bool = False) -> None:
+        self.done = done
+        now = time.monotonic()
+        if not self.enabled or (not force and now - self.last < 0.2):
+            return
+        self.last = now
+        width = 30
+        filled = int(width * done / max(self.total, 1))
+        rate = done / max(now - self.started, 1e-9)
+        eta = f"{(self.total - done) / rate:4.0f}s left" if done and rate > 0 else "          "
+        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} "
+                          f"({running} running, {eta})")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.update(self.done, 0, force=True)
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def progress_wanted(stream: IO[str]) -> bool:
+    """A progress bar only for a person at a terminal: not in CI, not into a pipe or file."""
+    return bool(stream.isatty()) and not os.environ.get("CI")
+
+
+# -- the batch --------------------------------------------------------------------------------
+
+def batch(assignment: str | Path | Assignment, submissions: str | Path, out: str | Path, *,
+          jobs: int | None = None, force: bool = False, progress: bool | None = None,
+          zip_limits: ZipLimits = ZipLimits(), per_worker: int = 20,
+          grade_timeout: float | None = None,
+          on_report: Callable[[str, dict[str, Any]], None] | None = None) -> BatchResult:
+    """Grade every submission in ``submissions`` (a folder or a zip export) into ``out``.
+
+    ``jobs``: grader processes in parallel (default: CPU count).
+    ``force``: grade everyone again, even students with a finished report.
+    ``progress``: show a progress bar on stderr (default: only at a terminal and not in CI).
+    ``per_worker``: submissions one grader process grades before it is replaced.
+    ``grade_timeout``: seconds after which a grader process counts as hung (default: the
+    assignment's own time limits plus a minute); its student gets an internal-error report.
+    ``on_report``: called with (student id, report) after each report is written.
+    """
+    started = time.monotonic()
+    a = assignment if isinstance(assignment, Assignment) else resolve(assignment)
+    out = Path(out).resolve()
+    source = Path(submissions).resolve()
+    if not source.exists():
+        raise UsageError(f"there is no submissions folder or archive at {submissions}")
+    if out == source or source in out.parents:
+        raise UsageError(f"the output folder {out} must not be inside the submissions {source}")
+    out.mkdir(parents=True, exist_ok=True)
+    state = out / ".batch"
+    state.mkdir(exist_ok=True)
+    if source.is_file():
+        if not zipfile.is_zipfile(source):
+            raise UsageError(f"{submissions}: expected a folder with one entry per student or a "
+                             ".zip export")
+        extracted = state / "extracted"
+        shutil.rmtree(extracted, ignore_errors=True)
+        folder = extract_zip(source, extracted, zip_limits)
+    else:
+        folder = source
+    students, ignored = discover(folder)
+    result = BatchResult(out=out, students=[s.id for s in students], ignored=ignored)
+    log = _Log(out / "batch.log")
+    log.write("start", students=len(students), jobs=jobs, assignment=a.name,
+              source=str(source), grader_version=__version__)
+    for name in ignored:
+        log.write("ignored", entry=name)
+
+    todo: list[Student] = []
+    reports: dict[str, dict[str, Any]] = {}
+    for s in students:
+        path = out / f"{s.id}.json"
+        report = None if force else finished_report(path, a.name,
+                                                    _submission_hash(s.path, a.module))
+        if report is None:
+            todo.append(s)
+        else:
+            reports[s.id] = report
+            result.skipped.append(s.id)
+            log.write("skip", student=s.id, status=report["status"])
+
+    timeout = grade_timeout or (a.limits.total_seconds + a.limits.import_seconds + _GRACE_SECONDS)
+    stream = sys.stderr
+    bar = _Progress(len(students), stream, progress_wanted(stream) if progress is None
+                    else progress)
+    config = {"assignment": str(a.path), "hide": [str(source), str(folder), str(out)]}
+
+    def finish(student: Student, report: dict[str, Any], seconds: float) -> None:
+        from grader.report import to_json
+
+        _write_atomic(out / f"{student.id}.json", to_json(report))
+        reports[student.id] = report
+        result.graded.append(student.id)
+        if report["status"] == "internal-error":
+            result.failed.append(student.id)
+        log.write("graded", student=student.id, status=report["status"],
+                  score=report["score"], seconds=round(seconds, 3))
+        if on_report is not None:
+            on_report(student.id, report)
+        bar.update(len(reports), 0)
+
+    bar.update(len(reports), 0, force=True)
+    try:
+        _run_pool(todo, jobs or os.cpu_count() or 1, config, state, timeout, per_worker, a,
+                  finish, log, lambda running: bar.update(len(reports), running))
+    finally:
+        bar.close()
+
+    from grader.gradebook import write_gradebook
+    from grader.summary import summarize, write_summary
+
+    ordered = {s.id: reports[s.id] for s in students if s.id in reports}
+    result.statuses = {sid: r["status"] for sid, r in ordered.items()}
+    result.failed = sorted(sid for sid, st in result.statuses.items() if st == "internal-error")
+    write_gradebook(out / "gradebook.csv", ordered, a, students=result.students)
+    summary = summarize(ordered, a, students=result.students, ignored=ignored)
+    write_summary(out, summary)
+    result.seconds = time.monotonic() - started
+    log.write("end", graded=len(result.graded), skipped=len(result.skipped),
+              failed=len(result.failed), seconds=round(result.seconds, 3))
+    return result
+
+
+def _run_pool(todo: list[Student], jobs: int, config: dict[str, Any], state: Path,
+              timeout: float, per_worker: int, a: Assignment,
+              finish: Callable[[Student, dict[str, Any], float], None], log: _Log,
+              tick: Callable[[int], None]) -> None:
+    queue = list(reversed(todo))
+    attempts: dict[str, int] = {}
+    jobs = max(1, min(jobs, len(todo)))
+    workers: list[_Worker | None] = [None] * jobs
+    selector = selectors.DefaultSelector()
+    err = open(state / "workers.stderr", "ab")  # noqa: SIM115 - closed in the finally below
+
+    def retire(i: int, *, force: bool) -> None:
+        w = workers[i]
+        if w is None:
+            return
+        with contextlib.suppress(KeyError, ValueError):
+            selector.unregister(w.fd)
+        w.stop(force=force)
+        workers[i] = None
+
+    def failed(w: _Worker, why: str) -> None:
+        student = w.student
+        assert student is not None
+        tries = attempts[student.id] = attempts.get(student.id, 0) + 1
+        log.write("retry" if tries < 2 else "failed", student=student.id, reason=why[-2000:])
+        if tries < 2:
+            queue.append(student)  # once more on a fresh process: it may have been the machine
+        else:
+            finish(student, failure_report(a, student, why), time.monotonic() - w.started)
+
+    try:
+        while queue or any(w is not None and w.student is not None for w in workers):
+            for i in range(jobs):
+                w = workers[i]
+                if w is not None and w.student is None and (not queue or w.done >= per_worker):
+                    retire(i, force=False)
+                    w = None
+                if w is None and queue:
+                    w = workers[i] = _Worker(i, config, err)
+                    selector.register(w.fd, selectors.EVENT_READ, i)
+                if w is not None and w.student is None and queue:
+                    w.give(queue.pop(), timeout)
+            tick(sum(w is not None and w.student is not None for w in workers))
+            busy = [w for w in workers if w is not None and w.student is not None]
+            if not busy:
+                continue
+            wait = max(0.0, min(min(w.deadline for w in busy) - time.monotonic(), 0.5))
+            for key, _ in selector.select(wait):
+                i = key.data
+                w = workers[i]
+                if w is None:
+                    continue
+                lines, closed = w.read_lines()
+                for line in lines:
+                    _handle_reply(w, line, finish, failed)
+                if closed:
+                    if w.student is not None:
+                        code = w.proc.poll()
+                        failed(w, f"the grader process exited (code {code}) while grading")
+                    retire(i, force=True)
+            now = time.monotonic()
+            for i, w in enumerate(workers):
+                if w is not None and w.student is not None and now > w.deadline:
+                    failed(w, f"grading did not finish within {timeout:g} s; the grader "
+                              "process was stopped")
+                    w.student = None
+                    retire(i, force=True)
+    finally:
+        for i in range(jobs):
+            retire(i, force=True)
+        selector.close()
+        err.close()
+
+
+def _handle_reply(w: _Worker, line: bytes, finish: Callable[[Student, dict[str, Any], float],
+                  None], failed: Callable[[_Worker, str], None]) -> None:
+    student = w.student
+    if student is None:
+        return
+    try:
+        reply = json.loads(line)
+        assert reply.get("id") == student.id, "reply for another student"
+    except (ValueError, AssertionError) as exc:
+        failed(w, f"unreadable reply from the grader process: {exc}")
+    else:
+        if "report" in reply:
+            finish(student, reply["report"], time.monotonic() - w.started)
+        else:
+            failed(w, str(reply.get("error", "no report")))
+    w.student = None
+    w.done += 1
+
+
+class _Log:
+    """``batch.log``: one JSON object per line, appended, so runs can be told apart."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.run = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+
+    def write(self, event: str, **fields: Any) -> None:
+        entry = {"time": round(time.time(), 3), "run": self.run, "event": event, **fields}
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry) + "\n")
+
+
+def read_log(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Entries of a ``batch.log``, skipping a line a kill left half-written."""
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            with contextlib.suppress(ValueError):
+                yield json.loads(line)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--worker"]:
+        sys.exit(_worker_main())
+    sys.exit("usage: python -m grader.batch --worker (started by grader.batch)")
