@@ -1,0 +1,92 @@
+"""The CLI contract: exit codes, outputs, help text, and the README documenting every command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader.cli import build_parser, main
+
+ROOT = Path(__file__).parent.parent
+TINY = ROOT / "tests" / "fixtures" / "tiny"
+SUBS = ROOT / "tests" / "fixtures" / "subs"
+
+
+def _commands() -> dict[str, object]:
+    parser = build_parser()
+    action = next(a for a in parser._actions if a.dest == "command")
+    return dict(action.choices)
+
+
+def test_every_command_has_help_and_is_in_the_readme():
+    """Each subcommand has help text and appears as `grader <cmd>` in README.md."""
+    readme = (ROOT / "README.md").read_text()
+    for name, sub in _commands().items():
+        assert sub.description or sub.format_help().strip()
+        assert f"`grader {name}" in readme, f"README does not document `grader {name}`"
+
+
+def test_catalog_table_in_readme_is_current():
+    """The README's assignment table equals what scripts/catalog.py generates from the tests."""
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "catalog.py")],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert out in (ROOT / "README.md").read_text(), \
+        "README table is stale: run python scripts/catalog.py --write"
+
+
+def test_grade_writes_report_and_summary(tmp_path, capsys):
+    """grade -o writes a valid report file, prints a summary line to stderr, exits 0."""
+    out = tmp_path / "deep" / "r.json"
+    assert main(["grade", str(TINY), str(SUBS / "half.py"), "-o", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["score"] == 3.75
+    assert "tiny: 3.75/7 (graded)" in capsys.readouterr().err
+    assert not list(out.parent.glob(".r.json.*"))  # no temp file left
+
+
+def test_grade_to_stdout_is_pure_json(capsys):
+    """Without -o, stdout holds exactly one JSON document."""
+    assert main(["grade", str(TINY), str(SUBS / "correct.py")]) == 0
+    assert json.loads(capsys.readouterr().out)["score"] == 7.0
+
+
+def test_unknown_assignment_exits_2(capsys):
+    """An unknown assignment is a usage error listing the known ones."""
+    assert main(["grade", "no_such_assignment", str(SUBS / "correct.py")]) == 2
+    err = capsys.readouterr().err
+    assert "no assignment 'no_such_assignment'" in err and "mathml_hw4" in err
+
+
+def test_broken_submission_still_exits_0(tmp_path, capsys):
+    """A submission that cannot be read still yields a report, so the exit code is 0."""
+    bad = tmp_path / "bad.py"
+    bad.write_bytes(b"")
+    assert main(["grade", str(TINY), str(bad)]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "load-error"
+
+
+def test_check_prints_readable_summary(capsys):
+    """check shows PASS/FAIL lines for public tests and their messages."""
+    assert main(["check", str(TINY), str(SUBS / "half.py")]) == 0
+    out = capsys.readouterr().out
+    assert "PASS  A.1" in out and "FAIL  B.1" in out
+    assert "Did you transpose it?" in out
+    assert "counter" not in out.lower()  # hidden tests are not run by check
+
+
+def test_usage_error_exits_2():
+    """Missing arguments exit 2 (argparse's convention, same as ours)."""
+    with pytest.raises(SystemExit) as exc:
+        main(["grade"])
+    assert exc.value.code == 2
+
+
+def test_python_m_grader_works():
+    """python -m grader is the same command."""
+    proc = subprocess.run([sys.executable, "-m", "grader", "--version"], capture_output=True,
+                          text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("grader ")
