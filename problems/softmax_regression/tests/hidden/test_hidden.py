@@ -162,12 +162,13 @@ def test_newton_several_starts(submission, reference, rng, credit):
             check_array(got, optimum, name=f"newton_step from start {k + 1} of 5")
     # n == d: the least-squares fit interpolates; one step must still land on it.
     with credit.part("square X (n = d)", weight=1):
-        Xs, ys = rng.normal(size=(4, 4)), rng.normal(size=4)
-        check_array(
-            submission.newton_step(Xs, ys, rng.normal(size=4)),
-            reference.least_squares(Xs, ys),
-            name="newton_step for a square X", rtol=1e-5, atol=1e-7,
-        )
+        Xs, ys, w0 = rng.normal(size=(4, 4)), rng.normal(size=4), rng.normal(size=4)
+        exact = reference.least_squares(Xs, ys)
+        got = submission.newton_step(Xs, ys, w0)
+        _diagnose(got, exact, [(w0 + (exact - w0) / 4,
+                                "newton_step for a square X moved only 1/n of the way to the "
+                                "minimiser: H^{-1} = n (X X^T)^{-1}.")], rtol=1e-5, atol=1e-7)
+        check_array(got, exact, name="newton_step for a square X", rtol=1e-5, atol=1e-7)
 
 
 # ---------------------------------------------------------------- part 2: softmax, gradients
@@ -189,7 +190,12 @@ def test_softmax_extreme(submission, reference):
             f"softmax returned NaN or inf for {label}: exp overflowed or every exp underflowed "
             "to 0. Subtract each column's largest logit before exponentiating.",
         )
-        check_array(got, reference.softmax(Z), name=f"softmax for {label}")
+        want = reference.softmax(Z)
+        if Z.shape[0] > 1:
+            _diagnose(got, want, [(reference.softmax(Z.T).T,
+                                   "softmax normalised each row; each column of Z is one "
+                                   "example.")])
+        check_array(got, want, name=f"softmax for {label}")
 
 
 @points(1, name="softmax normalises columns of square and thin matrices", part="2")

@@ -210,6 +210,12 @@ def test_softmax_large(submission):
         "softmax returned NaN or inf for logits near +-1000: exp overflowed. Subtract each "
         "column's largest logit before exponentiating (softmax does not change).",
     )
+    rows = np.exp(Z - Z.max(axis=1, keepdims=True))
+    _diagnose(
+        got, want,
+        [(rows / rows.sum(axis=1, keepdims=True),
+          "softmax normalised each row; each column of Z is one example.")],
+    )
     check_array(got, want, name="softmax(Z) for logits near +-1000")
 
 
@@ -305,7 +311,8 @@ def test_train_accuracy(submission):
     check_true(
         accuracy >= 0.85,
         f"Test accuracy after training is {accuracy:.3f}; a correct implementation reaches "
-        "0.96-0.97 here and the test needs 0.85. Check your gradients' sign and your update.",
+        "0.96-0.97 here and the test needs 0.85. Check that softmax normalises columns, the "
+        "gradients' sign, and the update W <- W - lr * (gradient + reg * W).",
     )
 
 
