@@ -129,6 +129,7 @@ MISTAKES: dict[str, dict[str, tuple[float, str | None]]] = {
 # What every deduction above adds up to, written out so a change in either is noticed.
 EXPECTED_SCORES = {
     "correct.py": TOTAL,
+    "correct_loops.py": TOTAL,
     "starter.py": 0.0,
     "mistake_sum_not_mean.py": 56.0,
     "mistake_transposed_gradient.py": 88.0,
@@ -187,9 +188,10 @@ def test_mistake_fails_exactly_the_listed_tests_with_named_messages(name):
             assert text in test["output"], (test_name, test["output"])
 
 
-def test_correct_example_passes_every_test():
-    """The correct solution passes every public and hidden test in full."""
-    tests = _report("correct.py")["tests"]
+@pytest.mark.parametrize("name", ["correct.py", "correct_loops.py"])
+def test_correct_examples_pass_every_test(name):
+    """A correct solution passes every public and hidden test in full."""
+    tests = _report(name)["tests"]
     assert len(tests) == N_TESTS
     assert all(t["status"] == "passed" and t["score"] == t["max_score"] for t in tests)
 
