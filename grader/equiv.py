@@ -1,6 +1,6 @@
 """Is a typed answer equal to the expected one, and if not, which common mistake is it?
 
-Scalars are compared symbolically first (expand, cancel, simplify), then at random points,
+Scalars are compared symbolically first (expand, cancel), then at random points,
 because SymPy misses identities such as tanh(2) = (e^4 - 1)/(e^4 + 1). Matrix answers are
 checked for shape, then by numeric identity tests at several concrete sizes of the named
 dimensions with independent, well-conditioned random inputs (a matrix polynomial without
@@ -583,8 +583,8 @@ def _symbolic_equal(exp: ParsedExpr, giv: ParsedExpr, budget: float) -> str | No
                 if value.is_number and abs(complex(value)) < 1e-30 * scale:
                     return "constants agree to 30 digits"
                 return None
-            if sp.simplify(diff) == 0:
-                return "simplify"
+            # simplify() is left out on purpose: it is slow, and where expand/cancel fail the
+            # random-point test decides (and finds a counterexample when there is one).
     except (_ChildTimeout, MemoryError, RecursionError, TypeError, ValueError,
             AttributeError, NotImplementedError, ZeroDivisionError, AnswerParseError):
         return None

@@ -239,7 +239,8 @@ class SymbolTable:
 
 
 def _parse_spec(spec: str, pos: int) -> tuple[tuple[Dim, Dim] | None, str]:
-    words = spec.replace("×", " x ").replace("(", " ").replace(")", " ").replace(",", " x ")
+    words = spec.replace("×", " x ").replace("*", " x ").replace("(", " ").replace(")", " ")
+    words = words.replace(",", " x ")
     tokens = words.split()
     if not tokens:
         raise AnswerParseError("symbol table: a shape is missing after ':'", position=pos)
@@ -249,10 +250,12 @@ def _parse_spec(spec: str, pos: int) -> tuple[tuple[Dim, Dim] | None, str]:
         if dims:
             raise AnswerParseError(f"symbol table: cannot read shape '{spec}'", position=pos)
         return None, "positive" if "positive" in flags else "real"
-    if len(dims) == 3 and dims[1].lower() in {"x", "*", "by"}:
-        dims = [dims[0], dims[2]]
-    elif len(dims) == 1 and "x" in dims[0] and dims[0] != "x":
+    if len(dims) == 1 and "x" in dims[0]:
         dims = dims[0].split("x", 1)
+    elif len(dims) == 3 and dims[1] in {"x", "*", "by"}:
+        dims = [dims[0], dims[2]]
+    elif len(dims) != 2 or any(d in {"x", "*", "by"} for d in dims):
+        dims = []
     if len(dims) != 2:
         raise AnswerParseError(
             f"symbol table: cannot read shape '{spec}'; write 'scalar' or 'R x C' as in 'd x 1'",
@@ -506,8 +509,10 @@ class _Lexer:
                 hint = f" (upper and lower case differ: did you mean '{same[0]}'?)"
         if len(bad) > 40:
             bad = bad[:37] + "..."
+        where = f" in '{word}'" if bad != word else ""
         return AnswerParseError(
-            f"unknown symbol '{bad}' at position {bad_pos}{hint}; declared symbols are {declared}",
+            f"unknown symbol '{bad}'{where} at position {bad_pos}{hint}; "
+            f"declared symbols are {declared}",
             position=bad_pos,
         )
 
