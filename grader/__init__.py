@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CheckFailed",
     "SubmissionError",
+    "batch",
     "check_array",
     "check_scalar",
     "check_true",
@@ -27,6 +28,7 @@ _LAZY = {
     "check_true": "grader.checks",
     "points": "grader.plugin",
     "grade": "grader.api",
+    "batch": "grader.batch",
     "SubmissionError": "grader.errors",
 }
 

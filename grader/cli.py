@@ -23,7 +23,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     from grader.api import grade
     from grader.report import to_json
 
-    report = grade(args.assignment, args.submission)
+    report = grade(args.assignment, args.submission, validate_report=args.validate)
     text = to_json(report)
     if args.output:
         _write_atomic(Path(args.output), text)
@@ -84,6 +84,41 @@ def _cmd_equiv(args: argparse.Namespace) -> int:
                          out=sys.stdout)
 
 
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from grader.batch import ZipLimits, batch
+
+    limits = ZipLimits(max_members=args.max_members, max_total_bytes=args.max_bytes)
+    result = batch(args.assignment, args.submissions, args.output, jobs=args.jobs,
+                   force=args.force, zip_limits=limits)
+    counts: dict[str, int] = {}
+    for status in result.statuses.values():
+        counts[status] = counts.get(status, 0) + 1
+    print(f"{len(result.students)} students: {len(result.graded)} graded now, "
+          f"{len(result.skipped)} kept from an earlier run; "
+          + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+          + f" -> {result.out}", file=sys.stderr)
+    if result.failed:
+        print(f"grader: the grader failed on {', '.join(result.failed)}; see "
+              f"{result.out / 'batch.log'} and run the batch again", file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from grader.export import export_gradescope
+
+    path = export_gradescope(args.assignment, args.output)
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _cmd_student_kit(args: argparse.Namespace) -> int:
+    from grader.kit import student_kit
+
+    path = student_kit(args.assignment, args.output, force=args.force)
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grader", description="Grade machine-learning homework in an isolated worker.")
@@ -97,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignment", help="assignment folder, or a name under problems/")
     p.add_argument("submission", help=".py file, .ipynb notebook, or folder")
     p.add_argument("-o", "--output", help="write the report here instead of stdout")
+    p.add_argument("--validate", action="store_true",
+                   help="also check the report against its JSON Schema (slower start)")
     p.set_defaults(func=_cmd_grade)
 
     p = sub.add_parser("check", help="run the public tests and print a readable summary",
@@ -121,6 +158,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("given", help="the answer to check")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_equiv)
+
+    p = sub.add_parser("batch", help="grade a folder or zip export of submissions in parallel",
+                       description="Grade every student's file or folder (or a Gradescope/LMS "
+                                   "zip export) into OUT: one report per student, "
+                                   "gradebook.csv, summary.json and summary.html. Running it "
+                                   "again grades only students without a finished report. Exit "
+                                   "0 when every submission got a report.")
+    p.add_argument("assignment", help="assignment folder, or a name under problems/")
+    p.add_argument("submissions", help="folder with one entry per student, or a .zip export")
+    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument("-j", "--jobs", type=int, default=None,
+                   help="submissions graded in parallel (default: number of CPUs)")
+    p.add_argument("--force", action="store_true",
+                   help="grade everyone again, even students with a finished report")
+    p.add_argument("--max-members", type=int, default=20_000,
+                   help="most entries a zip export may have (default 20000)")
+    p.add_argument("--max-bytes", type=int, default=2 * 1024**3,
+                   help="most bytes a zip export may unpack to (default 2 GiB)")
+    p.set_defaults(func=_cmd_batch)
+
+    p = sub.add_parser("export", help="build a Gradescope autograder bundle",
+                       description="Write a Gradescope autograder zip: setup.sh, "
+                                   "run_autograder, the grader, the assignment (hidden tests "
+                                   "included) and its reference solution.")
+    p.add_argument("target", choices=["gradescope"], help="the platform to export for")
+    p.add_argument("assignment", help="assignment folder, or a name under problems/")
+    p.add_argument("-o", "--output", default="autograder.zip", help="the zip to write")
+    p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("student-kit", help="write what students get: statement, starter, "
+                                           "public tests",
+                       description="Write a folder for students: the statement, the starter "
+                                   "file, the public tests and how to run grader check. No "
+                                   "hidden test, reference solution or answer key.")
+    p.add_argument("assignment", help="assignment folder, or a name under problems/")
+    p.add_argument("-o", "--output", required=True, help="the folder to create")
+    p.add_argument("--force", action="store_true", help="replace the folder if it exists")
+    p.set_defaults(func=_cmd_student_kit)
     return parser
 
 
