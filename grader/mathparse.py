@@ -12,6 +12,7 @@ Limits (input length, nesting depth, node count, exponent size, magnitude of con
 checked while parsing, so hostile input is refused before anything is computed.
 """
 
+# ruff: noqa: RUF001  (Greek letters, the minus sign and the multiplication sign are input we read)
 from __future__ import annotations
 
 import math
@@ -314,7 +315,7 @@ class _Lexer:
     def error(self, message: str, pos: int) -> AnswerParseError:
         return AnswerParseError(f"{message} at position {pos}", position=pos)
 
-    def run(self) -> list[_Tok]:
+    def run(self) -> list[_Tok]:  # noqa: PLR0912, PLR0915  (one branch per character class)
         text = self.text
         while self.i < len(text):
             c = text[self.i]
@@ -444,7 +445,7 @@ class _Lexer:
             self.emit(kind, piece, pos, value)
             pos += len(piece)
 
-    def resolve(self, word: str) -> tuple[str, Any] | None:
+    def resolve(self, word: str) -> tuple[str, Any] | None:  # noqa: PLR0911  (one per kind of name)
         """What a whole name means: a declared symbol first, then functions and constants."""
         spec = self.table.lookup(word)
         if spec is not None:
@@ -516,7 +517,7 @@ class _Lexer:
             position=bad_pos,
         )
 
-    def command(self) -> None:
+    def command(self) -> None:  # noqa: PLR0912  (one branch per family of LaTeX commands)
         start = self.i
         m = _CMD_RE.match(self.text, self.i)
         if m is None:
@@ -558,7 +559,8 @@ class _Lexer:
         elif name in _FUNCTIONS or name in {"tr", "trace"}:
             self.emit("func", "\\" + name, start, _FUNCTIONS[name])
         elif name in _UNSUPPORTED:
-            raise self.error(f"'\\{name}' ({_UNSUPPORTED[name]}) is not supported in answers", start)
+            what = _UNSUPPORTED[name]
+            raise self.error(f"'\\{name}' ({what}) is not supported in answers", start)
         else:
             raise self.error(f"unknown LaTeX command '\\{name}'", start)
 
@@ -601,7 +603,9 @@ class _Lexer:
     def accent(self, accent: str, name: str, start: int) -> None:
         word = self.braced_word()
         if word is None:
-            raise self.error(f"'\\{name}' must be applied to a symbol name, as in \\{name}{{y}}", start)
+            raise self.error(
+                f"'\\{name}' must be applied to a symbol name, as in \\{name}{{y}}", start
+            )
         word = self.subscript(word)
         for cand in (f"{word}_{accent}", f"{word}{accent}", f"{accent}_{word}", f"{accent}{word}"):
             spec = self.table.lookup(cand)
@@ -745,9 +749,9 @@ class _Parser:
     def describe(self, node: Node) -> str:
         return f"{self.snip(node)} ({self.dims.text(node.shape)})"
 
-    def node(
+    def node(  # noqa: PLR0917  (the arguments mirror Node's fields)
         self, kind: str, args: tuple[Node, ...], value: Any, start: int, end: int, shape: Shape,
-        const: float | None = None,
+        *, const: float | None = None,
     ) -> Node:
         self.nodes += 1
         if self.nodes > MAX_NODES:
@@ -889,12 +893,12 @@ class _Parser:
             raise self.error("an exponent is missing after '^'", tok.pos)
         return self.power()
 
-    def primary(self) -> Node:
+    def primary(self) -> Node:  # noqa: PLR0911  (one branch per token kind)
         tok = self.peek()
         if tok.kind == "num":
             self.take()
-            return self.node("num", (), tok.value, tok.pos, tok.pos + len(tok.text), None,
-                             float(tok.value))
+            return self.node("num", (), tok.value, tok.pos, tok.end, None,
+                             const=float(tok.value))
         if tok.kind == "sym":
             self.take()
             spec: SymbolSpec = tok.value
@@ -902,7 +906,7 @@ class _Parser:
         if tok.kind == "const":
             self.take()
             const = math.e if tok.value == "e" else math.pi
-            return self.node("const", (), tok.value, tok.pos, tok.pos + len(tok.text), None, const)
+            return self.node("const", (), tok.value, tok.pos, tok.end, None, const=const)
         if tok.kind == "ident":
             self.take()
             size = tok.value if tok.value is not None else _Var()
@@ -940,10 +944,12 @@ class _Parser:
                 position=open_tok.pos,
             )
         if close.kind != "close":
-            raise self.error(f"expected '{_OPEN[open_tok.value]}' but found '{close.text}'", close.pos)
+            want = _OPEN[open_tok.value]
+            raise self.error(f"expected '{want}' but found '{close.text}'", close.pos)
         if close.value != _OPEN[open_tok.value]:
             raise self.error(
-                f"'{close.text}' does not match '{open_tok.text}' opened at position {open_tok.pos}",
+                f"'{close.text}' does not match '{open_tok.text}' opened at position "
+                f"{open_tok.pos}",
                 close.pos,
             )
         self.take()
@@ -970,7 +976,7 @@ class _Parser:
                 tok.text = tok.value = tok.text[0]
                 tok.end = tok.pos + 1
             self.take()
-            return self.node("num", (), tok.value, tok.pos, tok.end, None, float(tok.value))
+            return self.node("num", (), tok.value, tok.pos, tok.end, None, const=float(tok.value))
         if tok.kind in {"sym", "const"} and len(tok.text) == 1:
             return self.primary()
         raise self.error("\\frac needs {numerator}{denominator}", owner.pos)
@@ -985,7 +991,7 @@ class _Parser:
         arg = self.braced(tok, "\\sqrt needs its argument in braces, as in \\sqrt{x}")
         if root is None:
             return self.apply("sqrt", arg, tok.pos)
-        one = self.node("num", (), "1", root.start, root.end, None, 1.0)
+        one = self.node("num", (), "1", root.start, root.end, None, const=1.0)
         return self.pow(arg, self.recip(root, root.start, base=one), tok.pos, start=tok.pos)
 
     def function(self) -> Node:
@@ -1023,7 +1029,7 @@ class _Parser:
 
     def neg(self, a: Node, pos: int) -> Node:
         const = -a.const if a.const is not None else None
-        return self.node("neg", (a,), None, min(pos, a.start), a.end, a.shape, const)
+        return self.node("neg", (a,), None, min(pos, a.start), a.end, a.shape, const=const)
 
     def add(self, terms: list[Node]) -> Node:
         flat: list[Node] = []
@@ -1054,7 +1060,9 @@ class _Parser:
         const = None
         if all(t.const is not None for t in flat):
             const = math.fsum(t.const for t in flat)  # type: ignore[misc]
-        return self.node("add", tuple(flat), None, flat[0].start, flat[-1].end, shape, const)
+        return self.node(
+            "add", tuple(flat), None, flat[0].start, flat[-1].end, shape, const=const
+        )
 
     def mul(self, a: Node, b: Node, pos: int, *, start: int | None = None) -> Node:
         """Product: matrix product when both sides are matrices, scaling otherwise."""
@@ -1082,7 +1090,7 @@ class _Parser:
         if not mats and all(f.const is not None for f in factors):
             const = math.prod(f.const for f in factors)  # type: ignore[misc]
         begin = a.start if start is None else min(start, a.start)
-        return self.node("prod", tuple(factors), None, begin, b.end, shape, const)
+        return self.node("prod", tuple(factors), None, begin, b.end, shape, const=const)
 
     def recip(self, b: Node, pos: int, *, base: Node | None = None) -> Node:
         if b.shape is not None:
@@ -1096,7 +1104,7 @@ class _Parser:
             if b.const == 0:
                 raise self.error("division by zero", b.start)
             const = 1.0 / b.const
-        node = self.node("recip", (b,), None, b.start, b.end, None, const)
+        node = self.node("recip", (b,), None, b.start, b.end, None, const=const)
         if base is not None:
             return self.mul(base, node, pos)
         return node
@@ -1106,7 +1114,8 @@ class _Parser:
             return self.mul(a, b, pos)
         if not self.dims.unify_all([(a.shape[0], b.shape[0]), (a.shape[1], b.shape[1])]):
             raise self.shape_error(
-                f"elementwise product needs equal shapes: {self.describe(a)} and {self.describe(b)}",
+                "elementwise product needs equal shapes: "
+                f"{self.describe(a)} and {self.describe(b)}",
                 b.start,
             )
         return self.node("had", (a, b), None, a.start, b.end, a.shape)
@@ -1131,7 +1140,9 @@ class _Parser:
         begin = base.start if start is None else min(start, base.start)
         if exp.shape is not None:
             if not self.is_1x1(exp):
-                raise self.shape_error(f"an exponent cannot be the matrix {self.describe(exp)}", pos)
+                raise self.shape_error(
+                    f"an exponent cannot be the matrix {self.describe(exp)}", pos
+                )
             exp = self.as_scalar(exp)
         if exp.const is not None and abs(exp.const) > MAX_EXPONENT:
             raise self.error(
@@ -1160,11 +1171,12 @@ class _Parser:
             if b == 0 and p < 0:
                 raise self.error("division by zero (0 to a negative power)", begin)
             if b != 0 and abs(p * math.log10(abs(b))) > MAX_LOG10:
-                raise self.error(f"'{self.text[begin:exp.end].strip()}' is too large a number", begin)
+                what = self.text[begin : exp.end].strip()
+                raise self.error(f"'{what}' is too large a number", begin)
             if b < 0 and p != int(p):
                 raise self.error("a negative number to a fractional power is not real", begin)
             const = b**p
-        return self.node("pow", (base, exp), None, begin, exp.end, None, const)
+        return self.node("pow", (base, exp), None, begin, exp.end, None, const=const)
 
     def apply(self, name: str, arg: Node, pos: int) -> Node:
         end = arg.end
@@ -1177,7 +1189,7 @@ class _Parser:
                     raise self.error(
                         f"'{self.text[pos:end].strip()}' is not a real number", pos
                     ) from None
-            return self.node("fn", (arg,), name, pos, end, arg.shape, const)
+            return self.node("fn", (arg,), name, pos, end, arg.shape, const=const)
         if name == "inv":
             node = self.inverse(arg, end)
             node.start = pos
@@ -1199,7 +1211,7 @@ class _Parser:
 # ---------------------------------------------------------------------------------------------
 
 
-class _NotSymbolic(Exception):
+class _NotSymbolicError(Exception):
     """The tree uses something SymPy cannot represent faithfully (softmax)."""
 
 
@@ -1305,7 +1317,7 @@ class ParsedExpr:
             "sigmoid": lambda x: 1 / (1 + sp.exp(-x)),
         }
 
-        def conv(node: Node) -> Any:
+        def conv(node: Node) -> Any:  # noqa: PLR0911, PLR0912  (one branch per node kind)
             kind = node.kind
             args = [conv(a) for a in node.args]
             if kind == "num":
@@ -1357,7 +1369,7 @@ class ParsedExpr:
                 return sp.Trace(args[0])
             if kind == "det":
                 return sp.Determinant(args[0])
-            raise _NotSymbolic(kind)
+            raise _NotSymbolicError(kind)
 
         return conv(self.root)
 
@@ -1378,7 +1390,9 @@ class ParsedExpr:
             raise AnswerShapeError("cannot tell the size of I; write it as I_n")
         return r if isinstance(r, int) else int(dims[r])
 
-    def _eval(self, node: Node, values: Mapping[str, Any], dims: Mapping[str, int]) -> Any:
+    def _eval(  # noqa: PLR0911, PLR0912  (one branch per node kind)
+        self, node: Node, values: Mapping[str, Any], dims: Mapping[str, int]
+    ) -> Any:
         kind = node.kind
         if kind == "num":
             return float(node.value)

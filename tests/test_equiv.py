@@ -193,7 +193,7 @@ def test_pathological_input_is_refused_quickly(given: str, fragment: str) -> Non
 
 def test_huge_answer_is_refused_without_forking(monkeypatch: pytest.MonkeyPatch) -> None:
     """A 5 MB answer is rejected by length before any child process starts."""
-    import grader.equiv as equiv
+    from grader import equiv
 
     def no_fork(*args: object, **kwargs: object) -> dict:
         raise AssertionError("forked for an over-long answer")
