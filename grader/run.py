@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from pytest_jsonreport.plugin import JSONReport
 
-from grader.assignment import PROJECT_ROOT, Assignment
+from grader.assignment import Assignment
 from grader.load import Submission
 from grader.errors import GraderInternalError
 from grader.plugin import GraderPlugin
@@ -121,18 +121,14 @@ def run_pytest(assignment: Assignment, proxy: Any, *, public_only: bool,
     return outcomes
 
 
-def grade_submission(assignment: Assignment, submission: Submission, *, public_only: bool = False,
-                     extra_hide: tuple[str, ...] = (), namespaces: bool = True) -> RunResult:
-    """Start a fresh worker for ``submission``, run the tests through it, stop it."""
+def grade_submission(assignment: Assignment, submission: Submission, sandbox: Sandbox, *,
+                     public_only: bool = False) -> RunResult:
+    """Run the tests through ``sandbox`` (launched, possibly not ready yet), then stop it."""
     start = time.monotonic()
-    hide = {str(assignment.path), str(PROJECT_ROOT / "reference"), str(PROJECT_ROOT / "problems"),
-            str(PROJECT_ROOT / "tests"), str(PROJECT_ROOT / "submissions"),
-            str(Path(submission.path).resolve().parent), *extra_hide}
-    with Sandbox(submission.files, submission.entry, limits=assignment.limits, hide=hide,
-                 namespaces=namespaces) as sandbox:
-        failure = sandbox.import_failure
-        outcomes = run_pytest(assignment, SubmissionProxy(sandbox),
-                                        public_only=public_only, collect_only=failure is not None)
+    with sandbox:
+        failure = sandbox.wait_ready()
+        outcomes = run_pytest(assignment, SubmissionProxy(sandbox), public_only=public_only,
+                              collect_only=failure is not None)
     result = RunResult(outcomes=outcomes, status="graded", isolation=sandbox.isolation,
                        output=sandbox.output, events=list(sandbox.events))
     if failure is not None:

@@ -135,11 +135,13 @@ class Sandbox:
         self.outputs: list[str] = []
         self.events: list[str] = []
         self._p: _Process | None = None
+        self._launched = 0.0
         self._scratch = tempfile.mkdtemp(prefix="grader-scratch-")
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> Sandbox:
-        self.start()
+        if self._p is None and self.generation == 0:
+            self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -147,13 +149,18 @@ class Sandbox:
 
     def start(self) -> ImportFailure | None:
         """Start a worker and import the submission; returns why the import failed, if it did."""
+        self.launch()
+        return self.wait_ready()
+
+    def launch(self) -> None:
+        """Spawn the worker and send its configuration; does not wait for it."""
         self.generation += 1
         to_r, to_w = os.pipe()
         from_r, from_w = os.pipe()
         out_r, out_w = os.pipe()
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "PYTHONUNBUFFERED": "1",
+            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
             # One BLAS thread: predictable CPU use, and a single-threaded worker can still
             # create namespaces (the kernel refuses user namespaces to threaded processes).
             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -169,9 +176,13 @@ class Sandbox:
         self._p = _Process(proc, to_w, from_r, _Output(out_r, self.limits.output_kb * 1024))
         config = {"scratch": self._scratch, "hide": self.hide, "limits": self.limits.to_wire(),
                   "files": self.files, "entry": self.entry, "namespaces": self.namespaces}
-        deadline = time.monotonic() + min(self.limits.import_seconds, self._remaining())
+        self._launched = time.monotonic()
+        codec.write_frame(to_w, codec.encode(config))
+
+    def wait_ready(self) -> ImportFailure | None:
+        """Wait until the launched worker has imported the submission (or failed to)."""
+        deadline = self._launched + min(self.limits.import_seconds, self._remaining())
         try:
-            codec.write_frame(to_w, codec.encode(config))
             try:
                 jailed = self._receive(deadline)
             except SubmissionError as exc:
