@@ -13,6 +13,7 @@ Each formula receives the true upstream values, so one wrong formula cannot hide
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -72,8 +73,12 @@ def _true_derivatives(X: Arr, gamma: Arr, beta: Arr, C: Arr, Q: Arr) -> dict[str
     }
 
 
+@functools.lru_cache(maxsize=4)
 def _sympy_derivatives(m: int, D: int) -> Callable[..., dict[str, Arr]]:
-    """SymPy's exact derivatives of the forward graph at size m x D, as a numeric function."""
+    """SymPy's exact derivatives of the forward graph at size m x D, as a numeric function.
+
+    Cached: building and lambdifying them is most of this claim's run time, and they depend on
+    the size only, never on the formulas under test."""
     X = sp.Matrix(m, D, lambda i, j: sp.Symbol(f"x_{i}_{j}", real=True))
     Xh = sp.Matrix(m, D, lambda i, j: sp.Symbol(f"xh_{i}_{j}", real=True))
     C = sp.Matrix(m, D, lambda i, j: sp.Symbol(f"c_{i}_{j}", real=True))
