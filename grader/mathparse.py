@@ -436,9 +436,14 @@ class _Lexer:
         if kind_value is not None:
             self.emit(kind_value[0], word, start, kind_value[1], end=self.i)
             return
-        pieces = self.split(word) if split and len(word) <= _MAX_WORD else None
+        # An undeclared Greek name or a known word is never read as a product of letters:
+        # 'beta' with b declared must not become b * eta.
+        whole = word.split("_")[0]
+        protected = whole in _GREEK or whole in _GREEK_ALIASES or whole in _UNSUPPORTED
+        can_split = split and not protected and len(word) <= _MAX_WORD
+        pieces = self.split(word) if can_split else None
         if pieces is None:
-            raise self.unknown(word, start, split=split)
+            raise self.unknown(word, start, split=can_split)
         pos = start
         for piece in pieces:
             kind, value = self.resolve(piece)  # type: ignore[misc]

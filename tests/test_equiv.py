@@ -362,3 +362,34 @@ def test_cli_json_output_is_the_result() -> None:
     code = run_equiv_cli("x: scalar", "x^2", "x*x", as_json=True, out=out)
     data = json.loads(out.getvalue())
     assert code == 0 and data["verdict"] == "equivalent" and data["equivalent"] is True
+
+
+def test_counterexample_prefers_small_whole_numbers() -> None:
+    """The counterexample uses small integer inputs when they show the difference."""
+    result = check_equivalent("x^2 + 1", "x^2 + x", "x: scalar")
+    cx = result.counterexample
+    assert cx is not None and float(cx["values"]["x"]).is_integer()
+    result = check_equivalent("X(ab^T + ba^T)", "2Xba^T", "X: n x m; a, b: m x 1")
+    cx = result.counterexample
+    assert cx is not None
+    assert all(float(v).is_integer() for row in cx["values"]["X"] for v in row)
+
+
+def test_constants_only_method_is_stated() -> None:
+    """Comparing two constants says so instead of claiming random points."""
+    result = check_equivalent("1/(1+e)", "0.26894", "")
+    assert result.verdict == "not-equivalent"
+    assert result.method == "numeric: constants compared in floating point"
+
+
+def test_checker_bug_becomes_a_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected error inside the child is reported as a result, not raised."""
+    from grader import equiv
+
+    def boom(*args: object, **kwargs: object) -> dict:
+        raise KeyError("broken")
+
+    monkeypatch.setattr(equiv, "_compare", boom)
+    result = check_equivalent("x", "x", "x: scalar")
+    assert result.verdict == "parse-error" and result.diagnosis == "internal-error"
+    assert "KeyError" in result.method

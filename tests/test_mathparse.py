@@ -412,3 +412,9 @@ def test_parse_is_fast_for_a_typical_answer() -> None:
         parse_expression(text, ML)
     assert (time.perf_counter() - start) / 20 < 0.05
     assert sys.getrecursionlimit() >= 1000
+
+
+def test_undeclared_greek_name_is_not_split_into_letters() -> None:
+    """'beta' with b and eta declared is an unknown symbol, not b * eta."""
+    assert "unknown symbol 'beta'" in str(error("beta", "b, eta: scalar"))
+    assert sym("b eta", "b, eta: scalar") == sym("b*eta", "b, eta: scalar")
