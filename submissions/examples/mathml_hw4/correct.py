@@ -246,8 +246,8 @@ def evaluate(X_train, y_train, X_test, y_test, lam):
     # training set only.
     mu, sd = X_train.mean(axis=0), X_train.std(axis=0)
     y_mu, y_sd = y_train.mean(), y_train.std()
-    net = MLP(X_train.shape[1], 16, 1, seed=1)
-    net.fit((X_train - mu) / sd, ((y_train - y_mu) / y_sd).reshape(-1, 1), lr=0.1, epochs=2000)
+    net = MLP(X_train.shape[1], 10, 1, seed=1)
+    net.fit((X_train - mu) / sd, ((y_train - y_mu) / y_sd).reshape(-1, 1), lr=0.1, epochs=1500)
     y_mlp = net.predict((X_test - mu) / sd).ravel() * y_sd + y_mu
     return {
         "pinv": rmse(y_test, ridge_predict(X_test, lin["coef"], lin["intercept"])),

@@ -70,7 +70,11 @@ def _check_evaluation(got: object, want: dict, credit, *, label: str) -> None:
             number = float(np.asarray(value, dtype=float))
         except (TypeError, ValueError):
             number = float("nan")
-        check_true(bool(np.isfinite(number)), f"the MLP's RMSE {label} is not a finite number")
+        check_true(
+            bool(np.isfinite(number)),
+            f"the MLP's RMSE {label} is not a finite number: training diverged (check the "
+            f"gradients of section 3.4 and the learning rate)",
+        )
         bound = 0.8 * want["pinv"]
         check_true(
             bool(number < bound),
