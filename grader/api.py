@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from grader import __version__
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 def grade(assignment: str | Path | Assignment, submission: str | Path, *,
           public_only: bool = False, namespaces: bool = True,
           extra_hide: tuple[str, ...] = (), validate_report: bool = True) -> dict[str, Any]:
-    """Grade one submission and return its report (already validated against the schema).
+    """Grade one submission and return its report (validated against the schema by default).
 
     ``assignment``: a name under ``problems/``, a folder, or an ``Assignment``.
     ``public_only``: run only the public tests (what ``grader check`` does).
@@ -37,19 +38,40 @@ def grade(assignment: str | Path | Assignment, submission: str | Path, *,
 
     A broken or hostile submission never raises here: it gets a report with status and message.
     """
+    return grade_many(assignment, [submission], public_only=public_only, namespaces=namespaces,
+                      extra_hide=extra_hide, validate_report=validate_report)[0]
+
+
+def grade_many(assignment: str | Path | Assignment, submissions: Sequence[str | Path], *,
+               public_only: bool = False, namespaces: bool = True,
+               extra_hide: tuple[str, ...] = (), validate_report: bool = True,
+               ) -> list[dict[str, Any]]:
+    """Grade several submissions in one pytest session (faster than ``grade`` in a loop).
+
+    Each submission still gets its own fresh, isolated worker; only the trusted side (pytest's
+    collection and set-up, the reference module) is shared. Returns the reports in the order of
+    ``submissions``.
+    """
     started = time.monotonic()
     a = assignment if isinstance(assignment, Assignment) else resolve(assignment)
-    try:
-        sub = load_submission(submission, module=a.module)
-    except LoadError as exc:
-        return _load_error_report(a, Path(submission), str(exc), started, public_only)
-    sandbox = Sandbox(sub.files, sub.entry, limits=a.limits, namespaces=namespaces,
-                      hide=_hidden(a, sub, extra_hide))
-    sandbox.launch()
-    from grader.run import grade_submission
+    reports: list[dict[str, Any] | None] = [None] * len(submissions)
+    loaded: list[tuple[int, Submission]] = []
+    for i, path in enumerate(submissions):
+        try:
+            loaded.append((i, load_submission(path, module=a.module)))
+        except LoadError as exc:
+            reports[i] = _load_error_report(a, Path(path), str(exc), started, public_only,
+                                            validate_report)
+    sandboxes = [Sandbox(sub.files, sub.entry, limits=a.limits, namespaces=namespaces,
+                         hide=_hidden(a, sub, extra_hide)) for _, sub in loaded]
+    if sandboxes:
+        sandboxes[0].launch()
+    from grader.run import run_many
 
-    run = grade_submission(a, sub, sandbox, public_only=public_only)
-    return _report(a, sub, run, started, public_only, validate_report)
+    runs = run_many(a, sandboxes, public_only=public_only) if sandboxes else []
+    for (i, sub), run in zip(loaded, runs, strict=True):
+        reports[i] = _report(a, sub, run, run.seconds, public_only, validate_report)
+    return [r for r in reports if r is not None]
 
 
 def _hidden(a: Assignment, sub: Submission, extra_hide: tuple[str, ...]) -> set[str]:
@@ -60,7 +82,7 @@ def _hidden(a: Assignment, sub: Submission, extra_hide: tuple[str, ...]) -> set[
             str(Path(sub.path).resolve().parent), *extra_hide}
 
 
-def _report(a: Assignment, sub: Submission, run: RunResult, started: float,
+def _report(a: Assignment, sub: Submission, run: RunResult, seconds: float,
             public_only: bool, validate_report: bool = True) -> dict[str, Any]:
     scores = score_outcomes(run.outcomes, a.parts)
     instructor: dict[str, Any] = {"stdout": run.output, "events": run.events}
@@ -74,7 +96,7 @@ def _report(a: Assignment, sub: Submission, run: RunResult, started: float,
     report = build_report(
         scores=scores, assignment=a.name, status=run.status,
         submission={"path": sub.path, "kind": sub.kind, "sha256": sub.sha256, "notes": sub.notes},
-        execution_time=time.monotonic() - started, isolation=isolation, message=run.message,
+        execution_time=seconds, isolation=isolation, message=run.message,
         notes=sub.notes, instructor=instructor, grader_version=__version__,
         public_only=public_only)
     if validate_report:
@@ -83,7 +105,7 @@ def _report(a: Assignment, sub: Submission, run: RunResult, started: float,
 
 
 def _load_error_report(a: Assignment, path: Path, message: str, started: float,
-                       public_only: bool) -> dict[str, Any]:
+                       public_only: bool, validate_report: bool = True) -> dict[str, Any]:
     from grader.run import run_pytest
 
     outcomes = run_pytest(a, None, public_only=public_only, collect_only=True)
@@ -99,5 +121,6 @@ def _load_error_report(a: Assignment, path: Path, message: str, started: float,
         submission={"path": str(path), "kind": kind, "sha256": ""},
         execution_time=time.monotonic() - started, isolation={"level": "none"}, message=text,
         grader_version=__version__, public_only=public_only)
-    validate(report)
+    if validate_report:
+        validate(report)
     return report

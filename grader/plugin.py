@@ -13,7 +13,7 @@ import importlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pytest
@@ -94,51 +94,57 @@ class CaseResult:
     """Instructor-only detail: a grader or test bug, or the student's traceback."""
 
 
-class GraderPlugin:
-    """Registered with ``pytest.main(plugins=[...])`` for one submission's run."""
+class Sessions(Protocol):
+    """Gives the ``submission`` fixture one proxy per submission of a run."""
 
-    def __init__(self, *, assignment: str, proxy: Any, reference_module: str,
+    def __len__(self) -> int: ...
+
+    def open(self, index: int) -> Any:
+        """The proxy for submission ``index`` (its worker ready, or failed to import)."""
+
+    def close(self, index: int) -> None:
+        """Stop submission ``index``'s worker; its tests have all run."""
+
+
+_STATE = pytest.StashKey["GraderPlugin"]()
+
+
+class GraderPlugin:
+    """Hooks and state for one pytest session, which grades one or more submissions in turn.
+
+    ``submission`` is a session-scoped fixture parametrized over the submissions, so pytest runs
+    every test for submission 0, closes its worker, then moves on to submission 1, and so on:
+    collection and fixture set-up happen once per session, not once per submission.
+    """
+
+    def __init__(self, *, assignment: str, sessions: Sessions | None, reference_module: str,
                  public_dir: str, hidden_dir: str) -> None:
         self.assignment = assignment
-        self.proxy = proxy
+        self.sessions = sessions
         self.reference_module = reference_module
         self.public_dir = public_dir
         self.hidden_dir = hidden_dir
         self.infos: dict[str, CaseInfo] = {}
+        self.index_of: dict[str, int] = {}
         self.results: dict[str, CaseResult] = {}
 
     # -- collection ----------------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[_STATE] = self
         config.addinivalue_line("markers", "grader(points, name, part, visibility, tags): "
                                            "points and display data of a graded test")
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "submission" in metafunc.fixturenames:
+            n = len(self.sessions) if self.sessions is not None else 1
+            metafunc.parametrize("submission", range(n), indirect=True, scope="session",
+                                 ids=[f"s{i}" for i in range(n)])
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
             self.infos[item.nodeid] = info_for(item, self.public_dir, self.hidden_dir)
-
-    # -- fixtures ------------------------------------------------------------------------------
-    @pytest.fixture
-    def submission(self) -> Any:
-        """The student's module, running in the isolated worker."""
-        return self.proxy
-
-    @pytest.fixture(scope="session")
-    def reference(self) -> Any:
-        """The reference solution module (trusted)."""
-        return importlib.import_module(self.reference_module)
-
-    @pytest.fixture
-    def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
-        """A generator seeded from the assignment and the test's name: same inputs every run."""
-        key = f"{self.assignment}:{request.node.name}".encode()
-        return np.random.default_rng(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
-
-    @pytest.fixture
-    def credit(self, request: pytest.FixtureRequest) -> Credit:
-        """Partial credit within one test."""
-        c = Credit()
-        request.node._grader_credit = c
-        return c
+            callspec = getattr(item, "callspec", None)
+            self.index_of[item.nodeid] = callspec.params.get("submission", 0) if callspec else 0
 
     # -- outcomes ------------------------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)
@@ -147,14 +153,13 @@ class GraderPlugin:
         report = outcome.get_result()
         result = self.results.setdefault(item.nodeid, CaseResult())
         credit: Credit | None = getattr(item, "_grader_credit", None)
-        if call.when == "call":
-            if credit is not None and credit.parts:
-                result.fraction = credit.fraction
-                result.messages.extend(credit.failures())
-                if credit.fraction is not None and credit.fraction < 1 and report.passed:
-                    # A test whose parts failed has not passed, even though nothing escaped it.
-                    report.outcome = "failed"
-                    report.longrepr = "partial credit"
+        if call.when == "call" and credit is not None and credit.parts:
+            result.fraction = credit.fraction
+            result.messages.extend(credit.failures())
+            if credit.fraction is not None and credit.fraction < 1 and report.passed:
+                # A test whose parts failed has not passed, even though nothing escaped it.
+                report.outcome = "failed"
+                report.longrepr = "partial credit"
         if call.excinfo is None:
             return
         exc = call.excinfo.value
@@ -164,11 +169,50 @@ class GraderPlugin:
             if isinstance(exc, SubmissionError) and exc.detail:
                 result.internal += exc.detail
             elif not isinstance(exc, (AssertionError, SubmissionError)):
-                result.internal += call.excinfo.getrepr(style="short").__str__()[-4000:]
+                result.internal += str(call.excinfo.getrepr(style="short"))[-4000:]
         elif not _is_skip(exc):
             result.messages.append("this test could not be set up (a problem in the grader or "
                                    "the test, not in your code); your instructor can see why")
             result.internal += str(call.excinfo.getrepr(style="short"))[-4000:]
+
+
+def _state(request: pytest.FixtureRequest) -> GraderPlugin:
+    return request.config.stash[_STATE]
+
+
+@pytest.fixture(scope="session")
+def submission(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The student's module, running in the isolated worker (one per submission)."""
+    state = _state(request)
+    index = request.param
+    if state.sessions is None:
+        yield None
+        return
+    try:
+        yield state.sessions.open(index)
+    finally:
+        state.sessions.close(index)
+
+
+@pytest.fixture(scope="session")
+def reference(request: pytest.FixtureRequest) -> Any:
+    """The reference solution module (trusted)."""
+    return importlib.import_module(_state(request).reference_module)
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest) -> np.random.Generator:
+    """A generator seeded from the assignment and the test's name: same inputs every run."""
+    key = f"{_state(request).assignment}:{request.node.originalname}".encode()
+    return np.random.default_rng(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
+
+
+@pytest.fixture
+def credit(request: pytest.FixtureRequest) -> Credit:
+    """Partial credit within one test."""
+    c = Credit()
+    request.node._grader_credit = c
+    return c
 
 
 def _is_skip(exc: BaseException) -> bool:

@@ -20,10 +20,10 @@ import pytest
 from pytest_jsonreport.plugin import JSONReport
 
 from grader.assignment import Assignment
-from grader.load import Submission
 from grader.errors import GraderInternalError
-from grader.plugin import GraderPlugin
-from grader.sandbox import Sandbox, SubmissionProxy
+import grader.plugin as fixtures_module
+from grader.plugin import GraderPlugin, Sessions
+from grader.sandbox import ImportFailure, Sandbox, SubmissionProxy
 from grader.score import Outcome
 
 
@@ -77,66 +77,111 @@ def _forget_modules_under(folder: Path) -> None:
             del sys.modules[name]
 
 
-def run_pytest(assignment: Assignment, proxy: Any, *, public_only: bool,
+def run_pytest(assignment: Assignment, sessions: Sessions | None, *, public_only: bool,
                collect_only: bool = False) -> list[Outcome]:
-    """Run (or only collect) the tests and return one outcome per test."""
+    """Run (or only collect) the tests over every submission of ``sessions``.
+
+    Returns one outcome per (submission, test), in run order; ``Outcome.index`` says which
+    submission. With ``sessions=None`` the tests are only collected (one set of outcomes).
+    """
     paths = [assignment.public_tests] + ([] if public_only else [assignment.hidden_tests])
-    plugin = GraderPlugin(assignment=assignment.name, proxy=proxy,
-                          reference_module=assignment.reference_module,
-                          public_dir=str(assignment.public_tests),
-                          hidden_dir=str(assignment.hidden_tests))
+    state = GraderPlugin(assignment=assignment.name, sessions=sessions,
+                         reference_module=assignment.reference_module,
+                         public_dir=str(assignment.public_tests),
+                         hidden_dir=str(assignment.hidden_tests))
     json_report = JSONReport()
     sink = io.StringIO()
     old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            code = pytest.main(_pytest_args(paths, assignment, collect_only),
-                               plugins=[plugin, json_report])
+            code = pytest.main(_pytest_args(paths, assignment, collect_only or sessions is None),
+                               plugins=[fixtures_module, state, json_report])
     finally:
         _forget_modules_under(assignment.path)
         if old is None:
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
         else:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = old
-    report = json_report.report or {}
-    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not plugin.infos:
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not state.infos:
         # Broken or missing assignment tests are the grader's fault, never the student's.
         raise GraderInternalError(f"the tests of {assignment.name} could not run (pytest exit "
                                   f"code {int(code)}):\n{sink.getvalue()[-3000:]}")
-    outcomes = []
+    report = json_report.report or {}
     by_id = {t["nodeid"]: t for t in report.get("tests", [])}
-    for nodeid, info in plugin.infos.items():
+    outcomes = []
+    for nodeid, info in state.infos.items():
         entry = by_id.get(nodeid, {})
-        result = plugin.results.get(nodeid)
+        result = state.results.get(nodeid)
         status = entry.get("outcome", "failed")
         if status not in ("passed", "failed", "skipped"):
             status = "error"
         duration = sum(entry.get(w, {}).get("duration", 0.0) for w in ("setup", "call",
                                                                           "teardown"))
-        outcomes.append(Outcome(info=info, status=status,
+        outcomes.append(Outcome(info=info, status=status, index=state.index_of.get(nodeid, 0),
                                 fraction=result.fraction if result else None,
                                 messages=list(result.messages) if result else [],
                                 internal=result.internal if result else "", duration=duration))
     return outcomes
 
 
-def grade_submission(assignment: Assignment, submission: Submission, sandbox: Sandbox, *,
-                     public_only: bool = False) -> RunResult:
-    """Run the tests through ``sandbox`` (launched, possibly not ready yet), then stop it."""
+class _Sessions:
+    """Workers for a run's submissions: each launched while the one before is being tested."""
+
+    def __init__(self, sandboxes: list[Sandbox]) -> None:
+        self.sandboxes = sandboxes
+        self.failures: dict[int, ImportFailure | None] = {}
+        self.runs: dict[int, RunResult] = {}
+
+    def __len__(self) -> int:
+        return len(self.sandboxes)
+
+    def _launch(self, index: int) -> None:
+        if index < len(self.sandboxes) and self.sandboxes[index].generation == 0:
+            self.sandboxes[index].launch()
+
+    def open(self, index: int) -> SubmissionProxy:
+        self._launch(index)
+        sandbox = self.sandboxes[index]
+        self.failures[index] = sandbox.wait_ready()
+        self._launch(index + 1)
+        return SubmissionProxy(sandbox)
+
+    def close(self, index: int) -> None:
+        sandbox = self.sandboxes[index]
+        sandbox.close()
+
+    def close_all(self) -> None:
+        for sandbox in self.sandboxes:
+            sandbox.close()
+
+
+def run_many(assignment: Assignment, sandboxes: list[Sandbox], *,
+             public_only: bool = False) -> list[RunResult]:
+    """Grade several submissions (one sandbox each, not yet launched) in one pytest session."""
     start = time.monotonic()
-    with sandbox:
-        failure = sandbox.wait_ready()
-        outcomes = run_pytest(assignment, SubmissionProxy(sandbox), public_only=public_only,
-                              collect_only=failure is not None)
-    result = RunResult(outcomes=outcomes, status="graded", isolation=sandbox.isolation,
-                       output=sandbox.output, events=list(sandbox.events))
-    if failure is not None:
-        result.status = "timeout" if failure.kind == "timeout" else "import-error"
-        result.message = f"Your code could not be imported: {failure.message}"
-        result.detail = failure.detail
-        for o in outcomes:
-            o.status = "failed"
-            o.messages = [result.message]
-    result.seconds = time.monotonic() - start
-    return result
+    sessions = _Sessions(sandboxes)
+    try:
+        outcomes = run_pytest(assignment, sessions, public_only=public_only)
+    finally:
+        sessions.close_all()
+    per_index: dict[int, list[Outcome]] = {i: [] for i in range(len(sandboxes))}
+    for o in outcomes:
+        per_index[o.index].append(o)
+    results = []
+    for i, sandbox in enumerate(sandboxes):
+        result = RunResult(outcomes=per_index[i], status="graded", isolation=sandbox.isolation,
+                           output=sandbox.output, events=list(sandbox.events))
+        failure = sessions.failures.get(i)
+        if failure is not None:
+            result.status = "timeout" if failure.kind == "timeout" else "import-error"
+            result.message = f"Your code could not be imported: {failure.message}"
+            result.detail = failure.detail
+            for o in result.outcomes:
+                o.status = "failed"
+                o.fraction = None
+                o.messages = [result.message]
+        result.seconds = sandbox.elapsed
+        results.append(result)
+    del start
+    return results

@@ -136,6 +136,8 @@ class Sandbox:
         self.events: list[str] = []
         self._p: _Process | None = None
         self._launched = 0.0
+        self._clock_started = False
+        self._closed_at: float | None = None
         self._scratch = tempfile.mkdtemp(prefix="grader-scratch-")
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -181,6 +183,10 @@ class Sandbox:
 
     def wait_ready(self) -> ImportFailure | None:
         """Wait until the launched worker has imported the submission (or failed to)."""
+        if not self._clock_started:
+            # A worker may be launched ahead of its turn; its time budget starts now.
+            self.started = time.monotonic()
+            self._clock_started = True
         deadline = self._launched + min(self.limits.import_seconds, self._remaining())
         try:
             try:
@@ -213,7 +219,14 @@ class Sandbox:
             except OSError:
                 pass
             self._kill()
+        if self._closed_at is None:
+            self._closed_at = time.monotonic()
         shutil.rmtree(self._scratch, ignore_errors=True)
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds from the start of this submission's turn to its close (or now)."""
+        return (self._closed_at or time.monotonic()) - self.started
 
     def _kill(self) -> None:
         p = self._p

@@ -43,6 +43,8 @@ class Outcome:
     """Instructor-only detail."""
     duration: float = 0.0
     """Seconds spent in the test."""
+    index: int = 0
+    """Which submission of a multi-submission run the outcome belongs to."""
 
 
 @dataclass(frozen=True)

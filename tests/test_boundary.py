@@ -220,3 +220,29 @@ def test_submission_in_tmp_is_graded(tiny, tmp_path):
     finally:
         path.unlink()
     assert report["score"] == 7.0
+
+
+def _strip_timing(report):
+    r = json.loads(json.dumps(report))
+    r.pop("execution_time")
+    r["instructor"].pop("events", None)
+    return r
+
+
+def test_grade_many_matches_grade_and_neighbours_do_not_interfere(tiny, write_sub, tmp_path):
+    """One session over [correct, hostile, half, broken, correct] gives each exactly its own
+    report: a looping, exiting, memory-hogging neighbour changes nothing for the others."""
+    from grader.api import grade_many
+
+    hostile = write_sub(HOSTILE["allocate_20_gb"] + HOSTILE["fake_results_then_exit"], "evil.py")
+    broken = tmp_path / "broken.py"
+    broken.write_bytes(b"")
+    paths = [FIXTURES / "subs" / "correct.py", hostile, FIXTURES / "subs" / "half.py", broken,
+             FIXTURES / "subs" / "correct.py"]
+    many = grade_many(tiny, paths)
+    assert [r["score"] for r in many] == [7.0, 0.0, 3.75, 0.0, 7.0]
+    assert [r["status"] for r in many] == ["graded", "import-error", "graded", "load-error",
+                                           "graded"]
+    for path, report in zip(paths, many, strict=True):
+        validate(report)
+        assert _strip_timing(report) == _strip_timing(grade(tiny, path))
