@@ -166,9 +166,10 @@ def _run_isolated(  # noqa: PLR0912, PLR0915  (fork, limits, read and reap belon
             chunks.append(chunk)
     finally:
         os.close(read_fd)
-        if timed_out:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        # Always kill before reaping: after a timeout, an oversized reply or an interrupt in
+        # the parent, the child must not live on (killing an exited child is harmless).
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
     if timed_out:
         return {"internal": "timeout"}

@@ -1,4 +1,4 @@
-"""Restricted parser for typed math answers: plain text and the LaTeX of ML writeups.
+r"""Restricted parser for typed math answers: plain text and the LaTeX of ML writeups.
 
 Student text is never given to ``eval``, ``exec``, ``sympify``, ``parse_expr`` or a
 LaTeX-to-SymPy converter: those read matrices as commuting scalars, read ``I`` as sqrt(-1),
@@ -10,6 +10,27 @@ proofs) or evaluates it with NumPy (``ParsedExpr.evaluate``, for random identity
 
 Limits (input length, nesting depth, node count, exponent size, magnitude of constants) are
 checked while parsing, so hostile input is refused before anything is computed.
+
+What an answer may contain (plain text and LaTeX mix freely):
+
+- declared symbols (``SymbolTable``); juxtaposed names are split into declared ones
+  (``2Xba^T`` is 2 X b a^T); Greek names are one symbol however typed (``lambda``, ``lam``,
+  ``\lambda``, ``λ``); case matters; ``\hat{y}`` is the declared ``y_hat`` or ``yhat``;
+  subscripts name symbols (``W_1``, ``W_{1}``, ``W1``);
+- numbers (``2``, ``0.25``, ``1.5e-3``), ``e`` and ``pi`` (unless declared), ``I`` the
+  identity sized by its context, or ``I_n``;
+- ``+ -``, products ``* @ \cdot \times`` or juxtaposition (a matrix product when both sides
+  are matrices; a 1 x 1 product such as ``w^T x`` scales), ``/`` by a scalar, ``\frac{a}{b}``,
+  elementwise ``\odot``; powers ``^`` and ``**``; ``^T``, ``^\top``, ``^{T}``, ``.T`` and
+  ``'`` transpose; ``^{-1}`` and ``inv()`` invert; ``^{-T}``;
+- functions ``exp log ln sqrt tanh sigmoid`` (``\sigma`` when sigma is not declared),
+  ``sin cos sinh cosh`` (elementwise on matrices), ``tr``/``trace``, ``det``, ``softmax``
+  (per row), with or without brackets (``\log 2x`` is log(2x)), ``\tanh^2 z``;
+- brackets ``() [] {}``, ``\left( \right)``, spacing ``\, \; \quad``, fonts ``\mathbf``,
+  ``\boldsymbol``, ``\mathrm``, ``\operatorname``.
+
+Anything else (``=``, ``,``, norms, sums, unknown commands, leftover text) is an error with
+its position; nothing is skipped.
 """
 
 # ruff: noqa: RUF001  (Greek letters, the minus sign and the multiplication sign are input we read)
