@@ -6,8 +6,23 @@ Weights are a dict with keys ``W13 W14 W23 W24 W35 W45``.
 
 Also: section 1 (matrix-derivative warm-ups, as gradient/Hessian functions), section 2 (ridge
 regression), section 3.4 (one- and two-hidden-layer sigmoid MLPs with MSE) and section 4 (RMSE
-of pseudo-inverse least squares, ridge and the MLP on one generated dataset). The seed's own
-mistakes that this reference corrects are listed in ``problems/mathml_hw4/README.md``.
+of pseudo-inverse least squares, ridge and the MLP on one generated dataset).
+
+Where the seed's own worked answers are wrong (checked in ``tests/test_reference_mathml.py``):
+- warm-up 5, a^T X^T X b: the statement has b in R^n, which cannot multiply X (n x m); here
+  a, b are in R^m. The gradient is X (a b^T + b a^T), not 2 X b a^T (equal only when a b^T is
+  symmetric); the Hessian is kron(I_n, a b^T + b a^T), not 2 b a^T.
+- warm-up 3: the second derivative of tr(X X^T) is 2 I (a Hessian), not the scalar 2.
+- 3.1: the numbers are right, but rounding W23 = 1.8878 to two decimals gives 1.89; the
+  handed-out table says 1.88, and section 3.3 starts from that table as given.
+- 3.3: sigma(-1.54) is evaluated with 1 + 4.652 (e^{1.54} is 4.665), so a3 = 0.17765 instead of
+  0.176535, a5 = -0.35988 instead of -0.362232, and the loss is written 5.56988 (the square
+  of its own 2.35988 is 5.56905) instead of 5.580140;
+  tanh'(3.92) is written 0.000157 instead of 0.001573. The rounded weight table after the
+  second step (1.40, -1.02, 1.59, -2.98, 2.16, -0.26) happens to come out right.
+- 3.4: the gradients are written as sums with "." products; as matrices they are
+  dW_o = H^T dY, db_o = column sums of dY, dW_h = X^T dZ, db_h = column sums of dZ, with
+  dY = -(2/N)(Y - Y_hat) and dZ = (dY W_o^T) * H * (1 - H).
 """
 
 from __future__ import annotations
