@@ -60,6 +60,7 @@ def test_required_claims_are_registered() -> None:
         "softmax_cross_entropy_output_delta", "relu_derivative_is_step",
         "sigmoid_derivative_is_s_times_one_minus_s", "tanh_derivative_is_one_minus_tanh_squared",
         "batchnorm_backward_formulas", "two_layer_sigmoid_network_gradients",
+        "two_layer_sigmoid_output_network_gradients",
         "one_hidden_layer_mlp_gradients", "two_hidden_layer_mlp_gradients",
         "warmup_linear_map_derivatives", "warmup_trace_product_gradient",
         "warmup_frobenius_norm_gradient", "warmup_bilinear_form_gradient",
@@ -141,6 +142,8 @@ PLANTED: dict[str, Callable[[], object]] = {
     "two-layer dL/dJ = 1 (dropped 1/n)": lambda: nets.two_layer_sigmoid_network_gradients(
         gradients=lambda X, y, W1, W2: {k: v * X.shape[0] for k, v in
                                         nets._two_layer_grads(X, y, W1, W2).items()}),
+    "sigmoid-output network without o (1 - o)": lambda:
+        nets.two_layer_sigmoid_output_network_gradients(gradients=_no_output_sigmoid_prime),
     "MLP dWh without 1/N": lambda: nets.one_hidden_layer_mlp_gradients(
         gradients=_bad_mlp1(lambda g, X: {**g, "Wh": g["Wh"] * X.shape[0]})),
     "MLP dWo sign error": lambda: nets.one_hidden_layer_mlp_gradients(
@@ -186,6 +189,16 @@ PLANTED: dict[str, Callable[[], object]] = {
     "worked network 3.3 with gradients from the wrong weights": lambda:
         wn.worked_network_second_iteration_exact(model=_stale_weights_model()),
 }
+
+
+def _no_output_sigmoid_prime(  # noqa: PLR0917  (the signature under test)
+        X: np.ndarray, y: np.ndarray, W1: np.ndarray, b1: np.ndarray,
+                             W2: np.ndarray, b2: float) -> dict:
+    H = nets._sigmoid(X @ W1 + b1)
+    o = nets._sigmoid(H @ W2 + b2)
+    dz2 = 2.0 / X.shape[0] * (o - y)  # forgets the output sigmoid's derivative
+    dZ1 = np.outer(dz2, W2) * H * (1 - H)
+    return {"dW1": X.T @ dZ1, "db1": dZ1.sum(axis=0), "dW2": H.T @ dz2, "db2": dz2.sum()}
 
 
 def _two_hidden_seed_mistake(X: np.ndarray, Y: np.ndarray, p: dict) -> dict:

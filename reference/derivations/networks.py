@@ -207,3 +207,43 @@ def two_hidden_layer_mlp_gradients(
     chk.note("The seed's dMSE/dh1 = (dMSE/dh2) W_h2 skips layer 2's sigmoid derivative and the "
              "transpose; the correct back-propagated signal is (A2 W2^T)")
     return chk.evidence("all six gradients match central differences on 9 random networks")
+
+
+def _sigmoid_output_grads(  # noqa: PLR0917  (the assignment's signature)
+        X: Arr, y: Arr, W1: Arr, b1: Arr, W2: Arr, b2: float) -> Grads:
+    n = X.shape[0]
+    H = _sigmoid(X @ W1 + b1)          # n x m
+    o = _sigmoid(H @ W2 + b2)          # n
+    dz2 = 2.0 / n * (o - y) * o * (1 - o)
+    dZ1 = np.outer(dz2, W2) * H * (1 - H)
+    return {"dW1": X.T @ dZ1, "db1": dZ1.sum(axis=0), "dW2": H.T @ dz2, "db2": dz2.sum()}
+
+
+@claim(source="seed 002, section 5(a), with biases and a sigmoid output",
+       assignments=("cs229_ps2",))
+def two_layer_sigmoid_output_network_gradients(
+    *,
+    gradients: Callable[..., Grads] = _sigmoid_output_grads,
+) -> Evidence:
+    """The assignment's form of the network: h = sigma(X W1 + b1), o = sigma(h W2 + b2),
+    L = (1/n) sum_i (o_i - y_i)^2 (X n x d, W1 d x m, W2 and b1 of length m, b2 scalar).
+    With dz2 = (2/n)(o - y) o (1 - o) and dZ1 = (dz2 W2^T) h (1 - h): dW2 = h^T dz2,
+    db2 = sum dz2, dW1 = X^T dZ1, db1 = column sums of dZ1."""
+    chk = Checker("two_layer_sigmoid_output_network_gradients", "finite differences")
+    for n, d, m in ((6, 3, 4), (1, 2, 3), (4, 5, 2)):
+        for _ in chk.trial_range(3):
+            X, y = chk.rng.normal(size=(n, d)), chk.rng.integers(0, 2, size=n).astype(float)
+            params = {"W1": chk.rng.normal(size=(d, m)), "b1": chk.rng.normal(size=m),
+                      "W2": chk.rng.normal(size=m), "b2": np.array(chk.rng.normal())}
+
+            def loss(p: Grads, X: Arr = X, y: Arr = y) -> float:
+                o = _sigmoid(_sigmoid(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"])
+                return float(np.mean((o - y) ** 2))
+
+            got = chk.call("the gradients", gradients, X, y, params["W1"], params["b1"],
+                           params["W2"], float(params["b2"]))
+            renamed = {k[1:]: np.asarray(v, dtype=float) for k, v in got.items()
+                       if k in ("dW1", "db1", "dW2", "db2")}
+            _compare_all(chk, f"(n, d, m)=({n}, {d}, {m})", renamed, loss, params)
+    return chk.evidence("all four gradients match central differences on 9 random networks, "
+                        "one with a single example")
