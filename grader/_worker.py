@@ -192,7 +192,13 @@ def _write_files(root: str, files: dict[str, bytes]) -> None:
 
 
 def main() -> None:
-    fd_in, fd_out = int(sys.argv[1]), int(sys.argv[2])
+    """Entry point of a worker started on its own (``python -I -m grader._worker IN OUT``)."""
+    _jail.die_with_parent()
+    run(int(sys.argv[1]), int(sys.argv[2]))
+
+
+def run(fd_in: int, fd_out: int) -> None:
+    """Serve one submission over the given pipe ends (also called in a zygote's fresh fork)."""
     # -I ignores PYTHONUNBUFFERED; without this a killed worker loses what it printed.
     sys.stdout.reconfigure(line_buffering=True)
     sys.stderr.reconfigure(line_buffering=True)
