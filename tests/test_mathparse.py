@@ -418,3 +418,50 @@ def test_undeclared_greek_name_is_not_split_into_letters() -> None:
     """'beta' with b and eta declared is an unknown symbol, not b * eta."""
     assert "unknown symbol 'beta'" in str(error("beta", "b, eta: scalar"))
     assert sym("b eta", "b, eta: scalar") == sym("b*eta", "b, eta: scalar")
+
+
+def _random_answer(rng: np.random.Generator, depth: int = 0) -> str:
+    if depth > 3 or rng.random() < 0.3:
+        return str(rng.choice(["A", "B", "a", "x", "z", "2", "0.5", "I", "e"]))
+    sub = lambda: _random_answer(rng, depth + 1)  # noqa: E731  (keeps the templates one-liners)
+    templates = [
+        lambda: f"({sub()} + {sub()})", lambda: f"{sub()} {sub()}", lambda: f"({sub()})^T",
+        lambda: f"({sub()})^{{-1}}", lambda: f"\\frac{{{sub()}}}{{{sub()}}}", lambda: f"-{sub()}",
+        lambda: f"exp({sub()})", lambda: f"tr({sub()})", lambda: f"({sub()})^2",
+        lambda: f"{sub()} \\odot {sub()}", lambda: f"sigmoid({sub()})",
+        lambda: f"({sub()}).T @ {sub()}",
+    ]
+    return templates[int(rng.integers(len(templates)))]()
+
+
+def test_numpy_evaluation_agrees_with_the_sympy_tree() -> None:
+    """On random well-formed answers, NumPy evaluation equals SymPy's value of to_sympy()."""
+    table = SymbolTable.parse("A, B: 2 x 2; a: 2 x 1; x, z: scalar")
+    values = {"A": np.array([[1.2, 0.3], [-0.4, 0.9]]), "B": np.array([[0.5, -0.2], [0.7, 1.1]]),
+              "a": np.array([[0.3], [-0.8]]), "x": 0.7, "z": -0.4}
+    subs = {sp.MatrixSymbol(k, *v.shape): sp.Matrix(v) for k, v in values.items()
+            if isinstance(v, np.ndarray)}
+    subs |= {sp.Symbol("x", real=True): sp.Float(0.7), sp.Symbol("z", real=True): sp.Float(-0.4)}
+    rng = np.random.default_rng(7)
+    compared = 0
+    for _ in range(300):
+        text = _random_answer(rng)
+        try:
+            expr = parse_expression(text, table)
+            expr.check_sizes_known()
+            got = np.asarray(expr.evaluate(values, {}), dtype=float)
+        except (AnswerParseError, IllConditionedError):
+            continue
+        if not np.all(np.isfinite(got)):
+            continue
+        tree = expr.to_sympy().xreplace(subs)
+        try:
+            want_expr = tree.doit() if hasattr(tree, "doit") else tree
+            want = np.array(sp.N(want_expr).tolist() if hasattr(want_expr, "tolist")
+                            else sp.N(want_expr), dtype=float)
+        except RecursionError:  # SymPy's own doit() on deep elementwise trees
+            continue
+        assert np.allclose(got.reshape(want.shape) if got.size == want.size else got, want,
+                           rtol=1e-8, atol=1e-10), text
+        compared += 1
+    assert compared >= 100
