@@ -53,7 +53,7 @@ def central_gradient(
     x = np.array(x, dtype=float)
     grad = np.zeros_like(x)
     for idx in np.ndindex(x.shape):
-        step = h * max(1.0, abs(x[idx]))
+        step = h * max(1.0, abs(float(x[idx])))
         old = x[idx]
         x[idx] = old + step
         up = f(x)

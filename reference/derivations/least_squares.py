@@ -9,13 +9,16 @@ claimed minimiser must be exactly zero.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeAlias
 
 import sympy as sp
+from sympy.matrices import MatrixBase
 
 from reference.derivations._checks import Checker, jacobian_wrt, symbol_matrix
 from reference.derivations._registry import Evidence, claim
 
-Mat = sp.Matrix
+# The candidates here are SymPy-style: ``*`` is the matrix product.
+Mat: TypeAlias = MatrixBase
 
 
 def _rational_matrix(chk: Checker, rows: int, cols: int) -> sp.Matrix:

@@ -6,6 +6,7 @@ symbols, the numeric trials feed them floats and compare with central finite dif
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -33,6 +34,15 @@ def _log_softmax_sym(Z: Arr) -> Arr:
         for k in range(Z.shape[1]):
             out[i, k] = Z[i, k] - lse
     return out
+
+
+def _swap(f: Callable[[Arr, Arr], float]) -> Callable[[Arr, Arr], float]:
+    """f with its two arguments swapped (to hold the first fixed with functools.partial)."""
+    return lambda a, b: f(b, a)
+
+
+def _cross_entropy_of_scores(y: Arr, s: Arr) -> float:
+    return float(-np.sum(y * np.log(_softmax_rows(s[None, :])[0])))
 
 
 def _one_hot(rng: np.random.Generator, n: int, K: int) -> Arr:
@@ -85,10 +95,12 @@ def softmax_regression_gradients(
                     return float(-np.sum(Yn * np.log(P)) / Xn.shape[0])
 
                 Yhat_n = _softmax_rows(Xn @ Wn + bn)
-                chk.close(f"dJ/dW (n={n}, d={d}, K={K})", chk.call("dJ/dW", grad_W, Xn, Yn, Yhat_n),
-                          central_gradient(lambda Wv, bn=bn, loss=loss: loss(Wv, bn), Wn), FD_TOL)
-                chk.close(f"dJ/db (n={n}, d={d}, K={K})", chk.call("dJ/db", grad_b, Xn, Yn, Yhat_n),
-                          central_gradient(lambda bv, Wn=Wn, loss=loss: loss(Wn, bv), bn), FD_TOL)
+                fd_W = central_gradient(functools.partial(_swap(loss), bn), Wn)
+                fd_b = central_gradient(functools.partial(loss, Wn), bn)
+                chk.close(f"dJ/dW (n={n}, d={d}, K={K})",
+                          chk.call("dJ/dW", grad_W, Xn, Yn, Yhat_n), fd_W, FD_TOL)
+                chk.close(f"dJ/db (n={n}, d={d}, K={K})",
+                          chk.call("dJ/db", grad_b, Xn, Yn, Yhat_n), fd_b, FD_TOL)
     return chk.evidence(
         "both formulas equal SymPy's derivatives of J (n=2, d=2, K=3, symbolic labels with rows "
         "summing to 1), and central differences at three other sizes, one with d = K")
@@ -132,8 +144,7 @@ def softmax_cross_entropy_output_delta(
             for _ in chk.trial_range(3):
                 sn = chk.rng.normal(size=K) * 2
                 yn = _one_hot(chk.rng, 1, K)[0]
-                fd = central_gradient(lambda v, yn=yn: float(-np.sum(yn * np.log(
-                    _softmax_rows(v[None, :])[0]))), sn)
+                fd = central_gradient(functools.partial(_cross_entropy_of_scores, yn), sn)
                 chk.close(f"dJ/ds (K={K})", chk.call("delta", delta,
                                                      _softmax_rows(sn[None, :])[0], yn), fd, FD_TOL)
     chk.note("The identity needs the labels to sum to 1 (one-hot)")
