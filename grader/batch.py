@@ -471,7 +471,19 @@ def batch(assignment: str | Path | Assignment, submissions: str | Path, out: str
     a = assignment if isinstance(assignment, Assignment) else resolve(assignment)
     out = Path(out).resolve()
     source = Path(submissions).resolve()
-    folder = _prepare(source, out, zip_limits)
+    try:
+        folder = _prepare(source, out, zip_limits)
+        return _batch(a, source, folder, out, started=started, jobs=jobs, force=force,
+                      progress=progress, per_worker=per_worker, grade_timeout=grade_timeout,
+                      on_report=on_report)
+    finally:
+        _unlock(out)
+
+
+def _batch(a: Assignment, source: Path, folder: Path, out: Path, *, started: float,
+           jobs: int | None, force: bool, progress: bool | None, per_worker: int,
+           grade_timeout: float | None,
+           on_report: Callable[[str, dict[str, Any]], None] | None) -> BatchResult:
     students, ignored = discover(folder)
     result = BatchResult(out=out, students=[s.id for s in students], ignored=ignored)
     log = _Log(out / "batch.log")
@@ -532,6 +544,10 @@ def _prepare(source: Path, out: Path, zip_limits: ZipLimits) -> Path:
     if out == source or source in out.parents:
         raise UsageError(f"the output folder {out} must not be inside the submissions {source}")
     (out / ".batch").mkdir(parents=True, exist_ok=True)
+    _lock(out)
+    for stale in out.glob(".*.tmp"):
+        # Left by a run that was killed while writing; the real file is intact or absent.
+        stale.unlink(missing_ok=True)
     if source.is_dir():
         return source
     if not zipfile.is_zipfile(source):
@@ -540,6 +556,31 @@ def _prepare(source: Path, out: Path, zip_limits: ZipLimits) -> Path:
     extracted = out / ".batch" / "extracted"
     shutil.rmtree(extracted, ignore_errors=True)
     return extract_zip(source, extracted, zip_limits)
+
+
+_LOCKS: dict[Path, IO[bytes]] = {}
+
+
+def _lock(out: Path) -> None:
+    """Refuse a second batch writing into the same folder; the kernel drops the lock when the
+    process ends, even by SIGKILL, so a killed batch never blocks the next one."""
+    import fcntl
+
+    if out in _LOCKS:
+        return
+    f = open(out / ".batch" / "lock", "ab")  # noqa: SIM115 - held until _unlock
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        raise UsageError(f"another batch is writing into {out}; wait for it to finish") from None
+    _LOCKS[out] = f
+
+
+def _unlock(out: Path) -> None:
+    f = _LOCKS.pop(out, None)
+    if f is not None:
+        f.close()
 
 
 def _write_outputs(a: Assignment, out: Path, students: list[Student],
@@ -607,6 +648,7 @@ class _Pool:
             if current is None:
                 current = self.workers[i] = _Worker(i, self.config, err)
                 self.selector.register(current.fd, selectors.EVENT_READ, i)
+                self.log.write("worker", pid=current.proc.pid)
             current.give(self.queue.pop(), self.timeout)
 
     def _wait(self) -> None:

@@ -1,0 +1,494 @@
+"""Batch grading: a whole class into reports, gradebook and summary; resume; safe zip import.
+
+The class is built from the example, broken and hostile submissions of cs189_hw4_backprop (the
+fastest assignment to grade), copied into ``tmp_path`` with small time limits so that the hostile
+submissions that hang cost seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import grader
+from grader.api import grade
+from grader.batch import (
+    UnsafeArchiveError,
+    ZipLimits,
+    _Progress,
+    discover,
+    extract_zip,
+    progress_wanted,
+    read_log,
+)
+from grader.cli import main
+from grader.gradebook import gradebook_rows
+from grader.report import validate
+from grader.summary import render_html, summarize
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "submissions" / "examples" / "cs189_hw4_backprop"
+BROKEN = ROOT / "submissions" / "broken"
+HOSTILE = ROOT / "submissions" / "hostile"
+#: Hostile submissions that each stress one thing a batch must survive: output floods, a hang at
+#: import, signals sent at the grader, a forged report and an early exit, shadowed modules.
+HOSTILE_PICK = ("exhaust_output.py", "exhaust_import_loop.py", "escape_kill_parent.py",
+                "forge_fake_report_exit.py", "shadow_modules")
+SMALL_LIMITS = """
+[limits]
+call_seconds = 2
+import_seconds = 3
+total_seconds = 12
+cpu_seconds = 10
+restarts = 1
+"""
+
+
+def small_assignment(dest: Path) -> Path:
+    """cs189_hw4_backprop copied under ``dest`` with small limits (same tests, same points)."""
+    target = dest / "cs189_hw4_backprop"
+    shutil.copytree(ROOT / "problems" / "cs189_hw4_backprop", target,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    toml = target / "assignment.toml"
+    text = re.sub(r"\[limits\][^\[]*", "", toml.read_text())
+    toml.write_text(text + SMALL_LIMITS)
+    return target
+
+
+def notebook_of(source: Path, dest: Path) -> Path:
+    """A notebook whose code cells hold ``source`` (a markdown cell first, as students write)."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# My homework"),
+                nbformat.v4.new_code_cell(source.read_text())]
+    dest.write_text(nbformat.writes(nb))
+    return dest
+
+
+def build_class(folder: Path) -> dict[str, str]:
+    """Write a class of submissions into ``folder``; return student id -> what they handed in."""
+    folder.mkdir(parents=True)
+    kinds: dict[str, str] = {}
+
+    def put(sid: str, src: Path, kind: str, suffix: str = ".py") -> None:
+        shutil.copyfile(src, folder / f"{sid}{suffix}")
+        kinds[sid] = kind
+
+    for i in range(5):
+        put(f"s{i:02d}_correct", EXAMPLES / "correct.py", "correct")
+    put("s05_loops", EXAMPLES / "correct_float32_loops.py", "correct_float32_loops")
+    put("s06_loops", EXAMPLES / "correct_float32_loops.py", "correct_float32_loops")
+    mistakes = sorted(p.stem for p in EXAMPLES.glob("mistake_*.py"))
+    assert len(mistakes) >= 5
+    n = 10
+    for stem in mistakes:
+        for _ in range(2):
+            put(f"s{n:02d}_{stem}", EXAMPLES / f"{stem}.py", stem)
+            n += 1
+    put("t01_starter", EXAMPLES / "starter.py", "starter")
+    put("t02_starter", EXAMPLES / "starter.py", "starter")
+    for i in range(2):
+        notebook_of(EXAMPLES / "correct.py", folder / f"nb{i}.ipynb")
+        kinds[f"nb{i}"] = "correct"
+        sub = folder / f"dir{i}"
+        sub.mkdir()
+        shutil.copyfile(EXAMPLES / "correct.py", sub / "backprop.py")
+        (sub / "notes.md").write_text("my notes\n")
+        kinds[f"dir{i}"] = "correct"
+    for p in sorted(BROKEN.iterdir()):
+        if p.suffix in (".py", ".ipynb"):
+            put(f"broken_{p.stem}", p, "broken", p.suffix)
+        elif p.is_dir():
+            shutil.copytree(p, folder / f"broken_{p.name}")
+            kinds[f"broken_{p.name}"] = "broken"
+    for name in HOSTILE_PICK:
+        p = HOSTILE / name
+        if p.is_dir():
+            shutil.copytree(p, folder / f"hostile_{p.name}")
+            kinds[f"hostile_{p.name}"] = "hostile"
+        elif p.is_file():
+            put(f"hostile_{p.stem}", p, "hostile")
+    (folder / "notes.txt").write_text("not a submission\n")
+    (folder / ".DS_Store").write_bytes(b"\0")
+    return kinds
+
+
+def load_reports(out: Path, ids: list[str]) -> dict[str, dict]:
+    return {sid: json.loads((out / f"{sid}.json").read_text()) for sid in ids}
+
+
+def outcome(report: dict) -> list[tuple[str, float, str]]:
+    return [(t["name"], t["score"], t["status"]) for t in report["tests"]]
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory: pytest.TempPathFactory):
+    """A 40+ student batch graded once with two workers (shared by the tests that inspect it)."""
+    tmp = tmp_path_factory.mktemp("class")
+    assignment = small_assignment(tmp)
+    kinds = build_class(tmp / "subs")
+    started = time.monotonic()
+    result = grader.batch(assignment, tmp / "subs", tmp / "out", jobs=2, progress=False)
+    return assignment, kinds, result, time.monotonic() - started
+
+
+@pytest.mark.slow
+def test_batch_grades_every_student_of_a_class(graded_class):
+    """Each of 40+ students gets a valid report; honest work is graded as alone, hostile work
+    earns nothing beyond its honest part, and the run ends ok."""
+    assignment, kinds, result, seconds = graded_class
+    assert len(kinds) >= 40
+    assert sorted(result.students) == sorted(kinds)
+    assert result.ok and not result.failed and not result.skipped
+    assert sorted(result.graded) == sorted(kinds)
+    assert result.ignored == ["notes.txt"]
+    reports = load_reports(result.out, result.students)
+    for report in reports.values():
+        validate(report)
+    by_kind = collections.defaultdict(list)
+    for sid, kind in kinds.items():
+        by_kind[kind].append(sid)
+    alone = grade(assignment, EXAMPLES / "correct.py")
+    for sid in by_kind["correct"]:
+        assert reports[sid]["status"] == "graded", sid
+        assert outcome(reports[sid]) == outcome(alone), sid
+        assert reports[sid]["score"] == reports[sid]["max_score"] == 30.0
+    for kind in [k for k in by_kind if k.startswith("mistake_")]:
+        first = reports[by_kind[kind][0]]
+        assert 0 < first["score"] < first["max_score"], kind
+        for sid in by_kind[kind]:
+            assert outcome(reports[sid]) == outcome(first), sid
+    for sid in by_kind["starter"]:
+        assert (reports[sid]["status"], reports[sid]["score"]) == ("graded", 0.0)
+    for sid in by_kind["broken"]:
+        assert reports[sid]["score"] == 0.0, sid
+    statuses = {reports[sid]["status"] for sid in by_kind["broken"]}
+    assert statuses <= {"load-error", "import-error", "graded"}
+    assert {"load-error", "import-error"} <= statuses
+    part_1a = next(p["max_score"] for p in alone["parts"] if p["id"] == "1a")
+    for sid in by_kind["hostile"]:
+        # The honest part of each hostile submission is part 1a: no more points than that.
+        assert reports[sid]["score"] <= part_1a, sid
+        assert reports[sid]["status"] != "internal-error", sid
+    if (HOSTILE / "exhaust_import_loop.py").exists():
+        assert reports["hostile_exhaust_import_loop"]["status"] == "timeout"
+    assert seconds < 120
+
+
+@pytest.mark.slow
+def test_gradebook_has_one_row_per_student_matching_the_reports(graded_class):
+    """gradebook.csv: a header, then per student the part scores, total, max and status of its
+    report, in student order."""
+    _, kinds, result, _ = graded_class
+    rows = list(csv.reader(io.StringIO((result.out / "gradebook.csv").read_text())))
+    parts = ["1a", "1b", "1c", "1d", "1e"]
+    assert rows[0] == ["id", *(f"part {p}" for p in parts), "total", "max", "status"]
+    assert [r[0] for r in rows[1:]] == sorted(kinds)
+    reports = load_reports(result.out, result.students)
+    for row in rows[1:]:
+        report = reports[row[0]]
+        by_part = {p["id"]: p["score"] for p in report["parts"]}
+        assert [float(x) for x in row[1:6]] == pytest.approx([by_part[p] for p in parts],
+                                                             abs=1e-4)
+        assert float(row[6]) == pytest.approx(report["score"], abs=1e-4)
+        assert float(row[7]) == report["max_score"]
+        assert row[8] == report["status"]
+
+
+@pytest.mark.slow
+def test_summary_counts_match_the_reports(graded_class):
+    """summary.json counts statuses, bins every score, and counts each test's passes exactly."""
+    _, kinds, result, _ = graded_class
+    summary = json.loads((result.out / "summary.json").read_text())
+    reports = load_reports(result.out, result.students)
+    assert summary["students"] == summary["reports"] == len(kinds)
+    assert summary["status_counts"] == dict(collections.Counter(
+        r["status"] for r in reports.values()))
+    assert sum(b["count"] for b in summary["histogram"]) == len(kinds)
+    for i, b in enumerate(summary["histogram"]):
+        inside = [r for r in reports.values()
+                  if b["low"] <= r["score"] < b["high"] or (i == 9 and r["score"] == 30.0)]
+        assert b["count"] == len(inside), b
+    for t in summary["tests"]:
+        passed = sum(any(x["name"] == t["name"] and x["status"] == "passed"
+                         for x in r["tests"]) for r in reports.values())
+        assert t["passed"] == passed, t["name"]
+        assert t["pass_rate"] == pytest.approx(passed / len(kinds), abs=1e-4)
+    for p in summary["parts"]:
+        full = sum(any(x["id"] == p["id"] and x["score"] == x["max_score"] for x in r["parts"])
+                   for r in reports.values())
+        assert p["full_credit"] == full, p["id"]
+    not_graded = sorted(sid for sid, r in reports.items() if r["status"] != "graded")
+    assert sorted(a["id"] for a in summary["attention"]) == not_graded
+    page = (result.out / "summary.html").read_text()
+    assert page.count("<svg") >= 3 and "<script" not in page.lower()
+
+
+@pytest.mark.slow
+def test_rerun_grades_nobody_again(graded_class):
+    """A second run over a finished batch keeps every report: all skipped, none rewritten."""
+    assignment, kinds, result, _ = graded_class
+    mtimes = {sid: (result.out / f"{sid}.json").stat().st_mtime_ns for sid in kinds}
+    again = grader.batch(assignment, result.out.parent / "subs", result.out, jobs=2,
+                         progress=False)
+    assert again.graded == [] and sorted(again.skipped) == sorted(kinds) and again.ok
+    assert {sid: (result.out / f"{sid}.json").stat().st_mtime_ns for sid in kinds} == mtimes
+
+
+def _start_batch(assignment: Path, subs: Path, out: Path, jobs: int) -> subprocess.Popen:
+    env = {**os.environ, "CI": "1"}
+    return subprocess.Popen([sys.executable, "-m", "grader", "batch", str(assignment), str(subs),
+                             "-o", str(out), "-j", str(jobs)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_killed_batch_resumes_without_regrading_finished_students(tmp_path: Path):
+    """SIGKILL the batch midway: its grader processes die with it, and a second run grades only
+    the students without a finished report, leaving finished reports untouched."""
+    assignment = small_assignment(tmp_path)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    stems = ["correct", "mistake_relu_grad", "starter", "mistake_no_bias"]
+    for i in range(12):
+        shutil.copyfile(EXAMPLES / f"{stems[i % len(stems)]}.py", subs / f"st{i:02d}.py")
+    out = tmp_path / "out"
+    proc = _start_batch(assignment, subs, out, jobs=1)
+    deadline = time.monotonic() + 60
+    while len(list(out.glob("st*.json"))) < 3 and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read().decode()  # type: ignore[union-attr]
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = sorted(p.stem for p in out.glob("st*.json"))
+    assert 3 <= len(finished) < 12
+    mtimes = {sid: (out / f"{sid}.json").stat().st_mtime_ns for sid in finished}
+    first_run = list(read_log(out / "batch.log"))
+    workers = [e["pid"] for e in first_run if e["event"] == "worker"]
+    assert workers
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers), "grader processes outlived the batch"
+    assert not (out / "gradebook.csv").exists()
+
+    second = _start_batch(assignment, subs, out, jobs=2)
+    _, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err.decode()
+    runs = collections.OrderedDict.fromkeys(e["run"] for e in read_log(out / "batch.log"))
+    last = [e for e in read_log(out / "batch.log") if e["run"] == list(runs)[-1]]
+    graded = sorted(e["student"] for e in last if e["event"] == "graded")
+    skipped = sorted(e["student"] for e in last if e["event"] == "skip")
+    all_ids = [f"st{i:02d}" for i in range(12)]
+    assert skipped == finished
+    assert graded == sorted(set(all_ids) - set(finished))
+    assert {sid: (out / f"{sid}.json").stat().st_mtime_ns for sid in finished} == mtimes
+    rows = list(csv.reader(io.StringIO((out / "gradebook.csv").read_text())))
+    assert [r[0] for r in rows[1:]] == all_ids
+    reports = load_reports(out, all_ids)
+    for i, sid in enumerate(all_ids):
+        validate(reports[sid])
+        assert reports[sid]["status"] == "graded"
+        twin = reports[all_ids[i % len(stems)]]
+        assert outcome(reports[sid]) == outcome(twin), sid
+    assert not list(out.glob(".*.tmp"))
+
+
+@pytest.mark.slow
+def test_changed_submission_and_grader_failure_are_graded_again(tmp_path: Path):
+    """A grader process that overruns its deadline yields an internal-error report and a batch
+    that is not ok; the next run grades that student again, and one whose file changed, but
+    not an unchanged finished one."""
+    assignment = small_assignment(tmp_path)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copyfile(EXAMPLES / "correct.py", subs / "ann.py")
+    shutil.copyfile(EXAMPLES / "starter.py", subs / "bob.py")
+    out = tmp_path / "out"
+    hung = grader.batch(assignment, subs, out, jobs=2, progress=False, grade_timeout=0.01)
+    assert not hung.ok and hung.failed == ["ann", "bob"]
+    report = json.loads((out / "ann.json").read_text())
+    validate(report)
+    assert report["status"] == "internal-error" and report["score"] == 0
+    assert "not in your work" in report["output"]
+    events = [e["event"] for e in read_log(out / "batch.log") if e.get("student") == "ann"]
+    assert events == ["retry", "failed", "graded"]
+
+    fixed = grader.batch(assignment, subs, out, jobs=2, progress=False)
+    assert fixed.ok and sorted(fixed.graded) == ["ann", "bob"]
+    assert json.loads((out / "bob.json").read_text())["score"] == 0.0
+    shutil.copyfile(EXAMPLES / "correct.py", subs / "bob.py")
+    third = grader.batch(assignment, subs, out, jobs=2, progress=False)
+    assert third.graded == ["bob"] and third.skipped == ["ann"]
+    assert json.loads((out / "bob.json").read_text())["score"] == 30.0
+
+
+# -- zip exports ----------------------------------------------------------------------------
+
+def _zip(path: Path, members: dict[str, bytes], *, links: tuple[str, ...] = ()) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+        for name in links:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = 0o120777 << 16
+            zf.writestr(info, "/etc/passwd")
+    return path
+
+
+@pytest.mark.slow
+def test_gradescope_style_zip_export_is_graded(tmp_path: Path):
+    """A zip with a wrapper folder, a metadata file and one folder per submission is graded
+    with the folder names as student ids."""
+    assignment = small_assignment(tmp_path)
+    correct = (EXAMPLES / "correct.py").read_bytes()
+    archive = _zip(tmp_path / "export.zip", {
+        "assignment_1_export/submission_metadata.yml": b"submission_11: {}\n",
+        "assignment_1_export/submission_11/backprop.py": correct,
+        "assignment_1_export/submission_12/backprop.py": (EXAMPLES / "starter.py").read_bytes(),
+    })
+    result = grader.batch(assignment, archive, tmp_path / "out", jobs=2, progress=False)
+    assert result.ok and result.students == ["submission_11", "submission_12"]
+    assert result.ignored == ["submission_metadata.yml"]
+    assert json.loads((tmp_path / "out" / "submission_11.json").read_text())["score"] == 30.0
+
+
+@pytest.mark.parametrize(("members", "links", "words"), [
+    ({"../evil.py": b"x = 1\n"}, (), "outside the archive"),
+    ({"a/../../evil.py": b"x = 1\n"}, (), "outside the archive"),
+    ({"/etc/evil.py": b"x = 1\n"}, (), "absolute path"),
+    ({"alice.py": b"x = 1\n"}, ("bob.py",), "symbolic link"),
+    ({"bomb.py": b"0" * (3 * 1024 * 1024)}, (), "zip bomb"),
+])
+def test_unsafe_archives_are_refused(tmp_path: Path, members, links, words):
+    """Path traversal, absolute names, links and bombs are refused before anything is written."""
+    archive = _zip(tmp_path / "bad.zip", members, links=links)
+    with pytest.raises(UnsafeArchiveError, match=words):
+        extract_zip(archive, tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+    assert not (tmp_path / "evil.py").exists()
+
+
+def test_archive_caps_on_members_and_total_size(tmp_path: Path):
+    """Too many entries, or more bytes than the cap, are refused with a message naming the cap."""
+    archive = _zip(tmp_path / "many.zip", {f"s{i}.py": b"x = 1\n" for i in range(30)})
+    with pytest.raises(UnsafeArchiveError, match="30 entries; the limit is 10"):
+        extract_zip(archive, tmp_path / "x", ZipLimits(max_members=10))
+    big = _zip(tmp_path / "big.zip", {"a.py": os.urandom(4000), "b.py": os.urandom(4000)})
+    with pytest.raises(UnsafeArchiveError, match="possible zip bomb"):
+        extract_zip(big, tmp_path / "y", ZipLimits(max_total_bytes=5000))
+
+
+def test_cli_batch_on_a_bad_archive_is_a_usage_error(tmp_path: Path, capsys):
+    """grader batch exits 2 with a clear message for a traversal archive and for a non-zip."""
+    archive = _zip(tmp_path / "bad.zip", {"../evil.py": b"x = 1\n"})
+    assert main(["batch", "cs189_hw4_backprop", str(archive), "-o", str(tmp_path / "o")]) == 2
+    assert "outside the archive" in capsys.readouterr().err
+    (tmp_path / "plain.txt").write_text("hello")
+    assert main(["batch", "cs189_hw4_backprop", str(tmp_path / "plain.txt"), "-o",
+                 str(tmp_path / "o")]) == 2
+
+
+# -- pieces -----------------------------------------------------------------------------------
+
+def test_student_ids_are_safe_and_unique(tmp_path: Path):
+    """Ids are file stems or folder names; clashes keep both, formulas and reserved names are
+    defused, hidden entries skipped and other files listed as ignored."""
+    for name in ("alice.py", "alice.ipynb", "+cmd.py", "summary.py", "bob", ".hidden.py",
+                 "readme.pdf", "carol smith.py"):
+        p = tmp_path / name
+        if "." in name:
+            p.write_text("x = 1\n")
+        else:
+            p.mkdir()
+    students, ignored = discover(tmp_path)
+    assert [s.id for s in students] == ["_+cmd", "alice.ipynb", "alice.py", "bob",
+                                        "carol_smith", "summary_"]
+    assert ignored == ["readme.pdf"]
+
+
+def test_progress_bar_only_at_a_terminal_outside_ci(monkeypatch):
+    """The bar is drawn for a terminal, and not in CI or into a pipe."""
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("CI", raising=False)
+    assert progress_wanted(Tty()) and not progress_wanted(io.StringIO())
+    monkeypatch.setenv("CI", "true")
+    assert not progress_wanted(Tty())
+    stream = Tty()
+    bar = _Progress(4, stream, enabled=True)
+    bar.update(2, 1, force=True)
+    bar.close()
+    assert "2/4" in stream.getvalue() and stream.getvalue().endswith("\n")
+    quiet = io.StringIO()
+    bar = _Progress(4, quiet, enabled=False)
+    bar.update(2, 1, force=True)
+    bar.close()
+    assert quiet.getvalue() == ""
+
+
+def _report(score: float, status: str = "graded", passed: tuple[bool, bool] = (True, True),
+            output: str = "Score") -> dict:
+    tests = [{"name": f"t{i}", "number": f"1.{i}", "score": 5.0 if ok else 0.0,
+              "max_score": 5.0, "status": "passed" if ok else "failed", "output": "",
+              "visibility": "visible", "tags": ["hidden"] if i else ["public"], "part": "1"}
+             for i, ok in enumerate(passed)]
+    return {"assignment": "demo", "score": score, "max_score": 10.0, "status": status,
+            "output": output, "tests": tests,
+            "parts": [{"id": "1", "title": "Part one", "score": score, "max_score": 10.0,
+                       "passed": sum(passed), "tests": 2}]}
+
+
+def test_gradebook_rows_from_reports():
+    """Rows hold each part's score, total, max and status; a missing report is 'missing'."""
+    rows = gradebook_rows({"a": _report(10.0), "b": _report(10 / 3, passed=(False, False))},
+                          students=["a", "b", "c"])
+    assert rows == [["id", "part 1", "total", "max", "status"],
+                    ["a", "10", "10", "10", "graded"],
+                    ["b", "3.3333", "3.3333", "10", "graded"],
+                    ["c", "", "", "", "missing"]]
+
+
+def test_summary_of_synthetic_reports_and_escaped_html():
+    """Pass rates, histogram and attention list come out of the reports; student-controlled
+    text is escaped in the page."""
+    reports = {
+        "a": _report(10.0),
+        "b": _report(5.0, passed=(True, False)),
+        "<img src=x onerror=alert(1)>": _report(0.0, "import-error", (False, False),
+                                                "Score: 0\n<script>alert(1)</script>"),
+    }
+    s = summarize(reports)
+    assert s["status_counts"] == {"graded": 2, "import-error": 1}
+    assert [b["count"] for b in s["histogram"]] == [1, 0, 0, 0, 0, 1, 0, 0, 0, 1]
+    assert [(t["name"], t["passed"], t["pass_rate"]) for t in s["tests"]] == [
+        ("t0", 2, pytest.approx(2 / 3, abs=1e-4)), ("t1", 1, pytest.approx(1 / 3, abs=1e-4))]
+    assert s["parts"][0]["full_credit"] == 1 and s["parts"][0]["mean_score"] == 5.0
+    assert [a["id"] for a in s["attention"]] == ["<img src=x onerror=alert(1)>"]
+    page = render_html(s)
+    assert "<script>" not in page and "<img" not in page
+    assert "&lt;script&gt;" in page and "Most of the class failed" in page
