@@ -1,0 +1,1 @@
+"""Fixed-seed data generators shared by reference solutions and tests."""
