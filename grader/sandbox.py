@@ -151,6 +151,25 @@ class _Process:
     isolation: dict[str, Any] = field(default_factory=dict)
 
 
+def _checkout_dirs() -> set[str]:
+    """Folders of the checkout the grader runs from, except those the interpreter lives in.
+
+    Hiding tests/hidden/ and reference/ is not enough: the checkout's .git holds every version of
+    them (a submission read them back from the objects), and caches hold more.
+    """
+    root = Path(_PACKAGE_DIR).parent
+    if not (root / "pyproject.toml").is_file():
+        return set()  # an installed package: its parent is site-packages, which the worker needs
+    needed = [Path(p).resolve() for p in (sys.prefix, sys.exec_prefix, sys.executable, *sys.path)
+              if p and os.path.isabs(p)]
+    out = set()
+    for child in root.iterdir():
+        c = child.resolve()
+        if child.is_dir() and not any(n == c or c in n.parents for n in needed):
+            out.add(str(c))
+    return out
+
+
 class Sandbox:
     """One submission's isolated worker. Use as a context manager; ``close`` kills everything."""
 
@@ -161,7 +180,8 @@ class Sandbox:
         self.files = files
         self.entry = entry
         self.limits = limits or Limits()
-        self.hide = sorted({str(Path(p).resolve()) for p in hide} | {_PACKAGE_DIR})
+        self.hide = sorted({str(Path(p).resolve()) for p in hide} | {_PACKAGE_DIR}
+                           | _checkout_dirs())
         self.namespaces = namespaces
         self.started = time.monotonic()
         self.restarts_left = self.limits.restarts
