@@ -107,7 +107,9 @@ class _Server:
         except BaseException:  # noqa: BLE001, S110 - best effort only
             pass
         tb = "".join(frames[-8:])
-        return {"type": _type_name(exc), "message": message[:_MAX_TEXT] +
+        # NumPy raises a private subclass (_ArrayMemoryError); the grader must still see memory.
+        etype = "MemoryError" if isinstance(exc, MemoryError) else _type_name(exc)
+        return {"type": etype, "message": message[:_MAX_TEXT] +
                 ("..." if len(message) > _MAX_TEXT else ""),
                 "traceback": tb[:4 * _MAX_TEXT], "line": lineno}
 
