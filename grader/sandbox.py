@@ -245,7 +245,13 @@ class Sandbox:
             self.isolation = jailed.get("isolation", {})
             reply = self._receive(deadline)
         except SubmissionError as exc:
-            self.import_failure = ImportFailure(exc.kind, exc.student_message, exc.detail)
+            message = exc.student_message
+            if exc.kind == "timeout" and self._remaining() > 0:
+                # _timed_out names the per-call limit; the import has a limit of its own.
+                message = (f"did not finish importing within {self.limits.import_seconds:g} s "
+                           "(is there an infinite loop, or slow work at the top level of the "
+                           "file?)")
+            self.import_failure = ImportFailure(exc.kind, message, exc.detail)
             self._kill()
             return self.import_failure
         if not reply.get("ok"):
