@@ -1,0 +1,585 @@
+"""Grade the corpus of hostile and broken submissions and tally what the attacks achieved.
+
+    .venv/bin/python scripts/tally_hostile.py                 # print the Markdown tally
+    .venv/bin/python scripts/tally_hostile.py --write         # also rewrite docs/threat-model.md
+    .venv/bin/python scripts/tally_hostile.py --only forge_   # a subset, by name prefix
+
+Every submission under ``submissions/hostile`` and ``submissions/broken`` declares its expected
+outcome per assignment in that folder's ``expected.toml``. Each is graded against low-limit copies
+of the assignments (seconds, not minutes, per timeout) and judged by ``judge``: the exact score
+(full marks on the declared honest parts, 0 on every other test), status, student-facing message,
+schema validity, wall time, leftover processes, files left outside the scratch space, changes to
+the project tree, hidden-test or reference lines in the report, network contact, and tampering with
+the grader's own process. ``tests/test_hostile.py`` uses the same functions, so the tally in the
+documentation and the test suite judge by the same rules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import hashlib
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS_DIRS = (ROOT / "submissions" / "hostile", ROOT / "submissions" / "broken")
+ASSIGNMENTS = ("mathml_hw4", "cs189_hw4_backprop")
+THREAT_MODEL = ROOT / "docs" / "threat-model.md"
+
+#: Low limits for the copies the corpus is graded against, so a timeout costs seconds.
+LIMITS = {"call_seconds": 2, "total_seconds": 15, "import_seconds": 5, "memory_mb": 512,
+          "cpu_seconds": 20, "file_mb": 16}
+#: Wall time a grade may take beyond the submission's total time (pytest, collection, report).
+MARGIN_SECONDS = 10.0
+#: Port and abstract socket the network attack aims at; the harness listens on both.
+LISTEN_PORT = 47391
+ABSTRACT_SOCKET = f"\0grader-hostile-{LISTEN_PORT}"
+#: Placed in the grader's environment; it must never reach a report.
+SECRET_ENV = "GRADER_HOSTILE_SECRET"
+#: Names hostile submissions use for files they plant; none may appear outside their scratch.
+PLANTED = re.compile(r"grader-hostile|results\.json|report\.json|leaked\.txt|pwned", re.I)
+WATCHED_DIRS = ("/tmp", "/var/tmp", "/dev/shm", str(Path.home()))  # noqa: S108
+TREE_DIRS = ("grader", "problems", "reference")
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+# ------------------------------------------------------------------------------ the corpus
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What grading one submission against one assignment must give."""
+
+    status: str
+    """Report status: graded, import-error, timeout or load-error."""
+    credit: tuple[str, ...]
+    """Parts whose every test earns full marks; every other test must score exactly 0."""
+    message: str
+    """Fragment of the student-facing text (report output plus every test's output)."""
+    instructor: str = ""
+    """Fragment of the instructor-only section (the submission's output, events), if any."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One submission of the corpus."""
+
+    name: str
+    """Key in expected.toml."""
+    path: Path
+    """The file or folder handed in (a ``generate`` case writes it at grading time)."""
+    category: str
+    """forge, escape, exhaust or broken."""
+    attack: str
+    """What it tries, in a few words."""
+    expect: dict[str, Expectation]
+    """Per assignment."""
+    rlimits_safe: bool = False
+    """Safe to run with namespaces off (it writes nothing outside its scratch and kills nothing)."""
+    generate: str = ""
+    """For submissions too large to commit: how to make them (see ``materialise``)."""
+
+
+def load_corpus() -> list[Case]:
+    """Every submission declared in the corpus folders' expected.toml files, in file order."""
+    cases = []
+    for folder in CORPUS_DIRS:
+        data = tomllib.loads((folder / "expected.toml").read_text())
+        for name, entry in data.items():
+            expect = {a: Expectation(status=e["status"], credit=tuple(e.get("credit", ())),
+                                     message=e["message"], instructor=e.get("instructor", ""))
+                      for a, e in entry.items() if isinstance(e, dict)}
+            cases.append(Case(name=name, path=folder / entry["path"], category=entry["category"],
+                              attack=entry["attack"], expect=expect,
+                              rlimits_safe=bool(entry.get("rlimits_safe", False)),
+                              generate=entry.get("generate", "")))
+    return cases
+
+
+def materialise(case: Case, workdir: Path) -> Path:
+    """The path to hand in: the committed file, or one generated into ``workdir``."""
+    if not case.generate:
+        return case.path
+    if case.generate == "50MB":
+        path = workdir / case.path.name
+        with path.open("w") as f:
+            line = "x = 1  # padding, so the file is larger than any limit on source size\n"
+            for _ in range(50 * 2**20 // len(line) + 1):
+                f.write(line)
+        return path
+    raise ValueError(f"unknown generator {case.generate!r} for {case.name}")
+
+
+def limited_assignment(name: str, dest: Path, limits: dict[str, float] | None = None) -> Path:
+    """Copy ``problems/<name>`` to ``dest/<name>`` with the low ``[limits]`` of the corpus."""
+    folder = dest / name
+    if not folder.exists():
+        shutil.copytree(ROOT / "problems" / name, folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    toml = folder / "assignment.toml"
+    text = toml.read_text()
+    table = "[limits]\n" + "".join(f"{k} = {v}\n" for k, v in (limits or LIMITS).items()) + "\n"
+    text, n = re.subn(r"(?ms)^\[limits\]\n.*?(?=^\[)", table, text, count=1)
+    if n == 0:
+        text = text.replace("[[parts]]", table + "[[parts]]", 1)
+    toml.write_text(text)
+    return folder
+
+
+# --------------------------------------------------------------------- what must never change
+
+
+def tree_digest(root: Path = ROOT) -> dict[str, str]:
+    """sha256 of every file under the trusted folders (bytecode caches included: a forged .pyc
+    would run in the grader's process)."""
+    out = {}
+    for d in TREE_DIRS:
+        for path in sorted((root / d).rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                out[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def site_packages_entries() -> set[str]:
+    """Top-level names in the interpreter's site-packages (a planted .pth would run anywhere)."""
+    import site
+
+    names = set()
+    for sp in site.getsitepackages():
+        with contextlib.suppress(OSError):
+            names.update(f"{sp}/{n}" for n in os.listdir(sp))
+    return names
+
+
+def planted_files() -> set[str]:
+    """Files with a hostile submission's marker names in the machine's shared writable places."""
+    found = set()
+    for d in WATCHED_DIRS:
+        with contextlib.suppress(OSError):
+            found.update(f"{d}/{n}" for n in os.listdir(d) if PLANTED.search(n))
+    return found
+
+
+_SECRET_LINE_MIN = 30
+
+
+def secret_lines() -> list[str]:
+    """Distinctive lines of the hidden tests and reference solutions: long, not boilerplate, and
+    not present in anything students see or hand in (public tests, starters, submissions)."""
+    visible: set[str] = set()
+    shown = [*ROOT.glob("problems/*/tests/public/*.py"), *ROOT.glob("problems/*/starter.py"),
+             *ROOT.glob("problems/*/README.md"), *ROOT.glob("submissions/**/*.py"),
+             *ROOT.glob("submissions/**/*.ipynb")]
+    for path in shown:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            visible.update(line.strip() for line in path.read_text().splitlines())
+    secret = [*ROOT.glob("problems/*/tests/hidden/*.py"), *ROOT.glob("reference/*.py")]
+    lines = set()
+    for path in secret:
+        for line in path.read_text().splitlines():
+            s = line.strip()
+            if len(s) >= _SECRET_LINE_MIN and s not in visible and \
+                    not s.startswith(("#", "import ", "from ", '"""', "@points(")):
+                lines.add(s)
+    return sorted(lines)
+
+
+def report_strings(value: Any) -> str:
+    """Every string in a report (keys included), one per line: what a reader could see."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return "\n".join(f"{k}\n{report_strings(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "\n".join(report_strings(v) for v in value)
+    return ""
+
+
+def leaked_lines(report: dict[str, Any], secrets: list[str]) -> list[str]:
+    """Secret lines that appear anywhere in a report."""
+    text = report_strings(report)
+    return [s for s in secrets if s in text]
+
+
+# --------------------------------------------------------------------- processes
+
+
+def become_subreaper() -> None:
+    """Adopt orphaned descendants, so a daemon a worker leaves behind is found, not lost to init."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def descendants(pid: int | None = None) -> dict[int, str]:
+    """Live (non-zombie) descendants of ``pid`` (default: this process) -> command line."""
+    root = os.getpid() if pid is None else pid
+    parent: dict[int, int] = {}
+    cmd: dict[int, str] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()
+            if fields[0] == "Z":
+                continue
+            parent[int(entry)] = int(fields[1])
+            cmd[int(entry)] = Path(f"/proc/{entry}/cmdline").read_bytes().replace(
+                b"\0", b" ").decode(errors="replace").strip()
+        except (OSError, ValueError, IndexError):
+            continue
+    out = {}
+    for p in parent:
+        q, hops = p, 0
+        while q in parent and q != root and hops < 64:
+            q, hops = parent[q], hops + 1
+        if q == root and p != root:
+            out[p] = cmd[p]
+    return out
+
+
+def reap_zombies() -> None:
+    """Collect exited orphans this process adopted as subreaper."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+# --------------------------------------------------------------------- listeners
+
+
+class Listeners:
+    """A TCP server on 127.0.0.1 and an abstract Unix socket; records every connection."""
+
+    def __init__(self) -> None:
+        self.contacts: list[str] = []
+        self.socks: list[socket.socket] = []
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            tcp.bind(("127.0.0.1", LISTEN_PORT))
+            tcp.listen(8)
+            self.socks.append(tcp)
+        except OSError:
+            tcp.close()
+        unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            unix.bind(ABSTRACT_SOCKET)
+            unix.listen(8)
+            self.socks.append(unix)
+        except OSError:
+            unix.close()
+        self._stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        import select
+
+        while not self._stop:
+            ready, _, _ = select.select(self.socks, [], [], 0.1)
+            for s in ready:
+                with contextlib.suppress(OSError):
+                    conn, addr = s.accept()
+                    self.contacts.append(f"{s.family.name} {addr!r}")
+                    conn.close()
+
+    def close(self) -> None:
+        self._stop = True
+        self.thread.join(timeout=2)
+        for s in self.socks:
+            s.close()
+
+
+# --------------------------------------------------------------------- grading and judging
+
+
+@dataclass
+class Outcome:
+    """One grade of one case against one assignment, and everything observed around it."""
+
+    case: Case
+    assignment: str
+    report: dict[str, Any]
+    seconds: float
+    time_limit: float
+    leftovers: dict[int, str] = field(default_factory=dict)
+    scratch_left: list[str] = field(default_factory=list)
+    planted: list[str] = field(default_factory=list)
+    tree_changed: list[str] = field(default_factory=list)
+    site_packages_added: list[str] = field(default_factory=list)
+    leaks: list[str] = field(default_factory=list)
+    contacts: list[str] = field(default_factory=list)
+    tampered: list[str] = field(default_factory=list)
+    bystander_killed: bool = False
+    crashed: str = ""
+    """The grader raised instead of returning a report (should never happen)."""
+
+
+def _trusted_state() -> dict[str, Any]:
+    """Objects in the grader's own process that a successful attack would replace."""
+    import numpy
+    import numpy.testing
+
+    import grader.checks
+
+    return {"numpy.testing.assert_allclose": numpy.testing.assert_allclose,
+            "numpy.allclose": numpy.allclose, "numpy.isclose": numpy.isclose,
+            "math.isclose": math.isclose, "grader.checks.check_array": grader.checks.check_array,
+            "grader.checks.check_scalar": grader.checks.check_scalar,
+            "env GRADER_FORGED": os.environ.get("GRADER_FORGED")}
+
+
+@contextlib.contextmanager
+def private_tempdir(base: Path) -> Iterator[Path]:
+    """Make this process create its temporary folders (the workers' scratch) under ``base``."""
+    base.mkdir(parents=True, exist_ok=True)
+    old = tempfile.tempdir
+    tempfile.tempdir = str(base)
+    try:
+        yield base
+    finally:
+        tempfile.tempdir = old
+
+
+def grade_case(case: Case, assignment_dir: Path, workdir: Path, *, secrets: list[str],
+               namespaces: bool = True, bystander: subprocess.Popen[bytes] | None = None
+               ) -> Outcome:
+    """Grade one case against one (low-limit) assignment copy, observing everything around it."""
+    from grader.api import grade
+    from grader.assignment import read
+
+    assignment = read(assignment_dir)
+    path = materialise(case, workdir)
+    before_tree = tree_digest()
+    before_site = site_packages_entries()
+    before_planted = planted_files()
+    before_kids = set(descendants())
+    before_state = _trusted_state()
+    listeners = Listeners()
+    secret = f"secret-{os.getpid()}-{time.monotonic_ns()}"
+    os.environ[SECRET_ENV] = secret
+    crashed = ""
+    t0 = time.monotonic()
+    try:
+        with private_tempdir(workdir / "tmp") as tmp:
+            try:
+                report = grade(assignment, path, namespaces=namespaces)
+            except Exception as exc:  # noqa: BLE001 - a crash of the grader is what we tally
+                crashed = f"{type(exc).__name__}: {exc}"
+                report = {}
+            seconds = time.monotonic() - t0
+            scratch_left = [str(p) for p in tmp.iterdir()]
+    finally:
+        os.environ.pop(SECRET_ENV, None)
+        listeners.close()
+    time.sleep(0.05)
+    reap_zombies()
+    leftovers = {p: c for p, c in descendants().items() if p not in before_kids}
+    for pid in leftovers:  # leave nothing running, whatever the verdict
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    after_tree = tree_digest()
+    leaks = leaked_lines(report, secrets)
+    if secret in report_strings(report):
+        leaks.append(f"the grader's environment ({SECRET_ENV})")
+    after_state = _trusted_state()
+    return Outcome(
+        case=case, assignment=assignment.name, report=report, seconds=seconds,
+        time_limit=assignment.limits.total_seconds + MARGIN_SECONDS, leftovers=leftovers,
+        scratch_left=scratch_left, planted=sorted(planted_files() - before_planted),
+        tree_changed=sorted(k for k in before_tree.keys() | after_tree.keys()
+                            if before_tree.get(k) != after_tree.get(k)),
+        site_packages_added=sorted(site_packages_entries() - before_site), leaks=leaks,
+        contacts=list(listeners.contacts),
+        tampered=[k for k in before_state if before_state[k] is not after_state[k]],
+        bystander_killed=bystander is not None and bystander.poll() is not None,
+        crashed=crashed)
+
+
+def student_text(report: dict[str, Any]) -> str:
+    """Everything in a report a student sees."""
+    return "\n".join([report.get("output", ""), *(t.get("output", "")
+                                                   for t in report.get("tests", []))])
+
+
+def judge(o: Outcome, *, exact: bool = True) -> list[str]:
+    """Every way the outcome differs from what was declared and what must always hold.
+
+    ``exact=False`` skips the declared score/status/message (used with namespaces off, where the
+    declared outcome is not promised) and keeps the safety checks.
+    """
+    problems = []
+    r = o.report
+    if o.crashed:
+        return [f"the grader crashed: {o.crashed}"]
+    exp = o.case.expect.get(o.assignment)
+    if exact and exp is not None:
+        if r["status"] != exp.status:
+            problems.append(f"status {r['status']!r}, expected {exp.status!r}")
+        for t in r["tests"]:
+            want = t["max_score"] if t.get("part") in exp.credit else 0.0
+            if abs(t["score"] - want) > 1e-9:
+                problems.append(f"test {t['name']!r} (part {t.get('part')}) scored {t['score']}, "
+                                f"expected {want}")
+        honest = sum(t["max_score"] for t in r["tests"] if t.get("part") in exp.credit)
+        if abs(r["score"] - honest) > 1e-9:
+            problems.append(f"score {r['score']}, expected the honest {honest}")
+        if exp.credit and not any(t.get("part") in exp.credit for t in r["tests"]):
+            problems.append(f"no test belongs to the credited parts {exp.credit}")
+        if exp.message not in student_text(r):
+            problems.append(f"message {exp.message!r} not in the student-facing text")
+        if exp.instructor and exp.instructor not in json.dumps(r.get("instructor", {})):
+            problems.append(f"{exp.instructor!r} not in the instructor section")
+    try:
+        from grader.report import validate
+
+        validate(r)
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"report is not schema-valid: {exc}")
+    if o.seconds > o.time_limit:
+        problems.append(f"took {o.seconds:.1f} s, limit {o.time_limit:g} s")
+    checks = [("processes left", o.leftovers), ("scratch left", o.scratch_left),
+              ("files planted", o.planted), ("project tree changed", o.tree_changed),
+              ("site-packages added", o.site_packages_added), ("leaked", o.leaks),
+              ("network contact", o.contacts), ("grader process tampered", o.tampered)]
+    problems += [f"{what}: {found}" for what, found in checks if found]
+    if o.bystander_killed:
+        problems.append("a bystander process was killed")
+    if len(json.dumps(r)) > 1_000_000:
+        problems.append(f"report is {len(json.dumps(r))} bytes")
+    return problems
+
+
+# --------------------------------------------------------------------- the tally
+
+
+def forged(o: Outcome) -> bool:
+    """The score exceeds what the declared honest parts are worth (or the grader crashed)."""
+    if o.crashed or not o.report:
+        return False
+    exp = o.case.expect.get(o.assignment)
+    honest = sum(t["max_score"] for t in o.report["tests"] if exp and t.get("part") in exp.credit)
+    return o.report["score"] > honest + 1e-9 or any(
+        t["score"] > (t["max_score"] if exp and t.get("part") in exp.credit else 0) + 1e-9
+        for t in o.report["tests"])
+
+
+def tally(outcomes: list[Outcome]) -> str:
+    """The Markdown table: totals, then one row per attack and assignment."""
+    def n(pred: Any) -> int:
+        return sum(1 for o in outcomes if pred(o))
+
+    cases = {o.case.name for o in outcomes}
+    lines = [
+        "| attacks tried | grades | forged scores | leaks | crashed runs | left-behind "
+        "processes/files | other deviations |",
+        "|---|---|---|---|---|---|---|",
+        f"| {len(cases)} | {len(outcomes)} | {n(forged)} | {n(lambda o: o.leaks)} | "
+        f"{n(lambda o: o.crashed)} | "
+        f"{n(lambda o: o.leftovers or o.scratch_left or o.planted or o.tree_changed)} | "
+        f"{n(judge)} |",
+        "",
+        "| submission | kind | attack | assignment | status | score | honest | verdict |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for o in outcomes:
+        exp = o.case.expect.get(o.assignment)
+        honest = sum(t["max_score"] for t in o.report.get("tests", [])
+                     if exp and t.get("part") in exp.credit)
+        problems = judge(o)
+        verdict = "as declared" if not problems else "; ".join(problems)[:200]
+        score = f"{o.report['score']:g}/{o.report['max_score']:g}" if o.report else "-"
+        lines.append(f"| `{o.case.name}` | {o.case.category} | {o.case.attack} | {o.assignment} "
+                     f"| {o.report.get('status', 'crash')} | {score} | {honest:g} | {verdict} |")
+    return "\n".join(lines) + "\n"
+
+
+def run_corpus(only: str = "", log: Any = None) -> list[Outcome]:
+    """Grade every case (or those whose name starts with ``only``) against every assignment."""
+    become_subreaper()
+    secrets = secret_lines()
+    outcomes = []
+    bystander = subprocess.Popen(["sleep", "3600"])  # noqa: S607 - must outlive every grade
+    try:
+        with tempfile.TemporaryDirectory(prefix="tally-hostile-") as tmp:
+            work = Path(tmp)
+            copies = {a: limited_assignment(a, work / "problems") for a in ASSIGNMENTS}
+            _warm_up()
+            for case in load_corpus():
+                if only and not case.name.startswith(only):
+                    continue
+                for a in ASSIGNMENTS:
+                    o = grade_case(case, copies[a], work / "run", secrets=secrets,
+                                   bystander=bystander)
+                    outcomes.append(o)
+                    if log is not None:
+                        verdict = judge(o)
+                        print(f"{case.name:32} {a:20} {o.report.get('score', '-')!s:>6} "
+                              f"{o.seconds:5.1f}s {'ok' if not verdict else verdict}", file=log)
+    finally:
+        bystander.kill()
+        bystander.wait()
+    return outcomes
+
+
+def _warm_up() -> None:
+    """Import what the grader's process imports on its first grade, so the bytecode caches it
+    writes then are not mistaken for a change made by a submission."""
+    import importlib
+
+    for a in ASSIGNMENTS:
+        importlib.import_module(f"reference.{a}")
+    import grader.api  # noqa: F401
+    import grader.run  # noqa: F401
+
+
+def write_tally(text: str, path: Path = THREAT_MODEL) -> None:
+    """Replace the block between the tally markers of the threat model with ``text``."""
+    doc = path.read_text()
+    start, end = "<!-- tally:start -->", "<!-- tally:end -->"
+    if start not in doc or end not in doc:
+        raise SystemExit(f"{path} has no {start} ... {end} block")
+    head, rest = doc.split(start, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{start}\n{text}{end}{tail}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true",
+                        help="rewrite the tally block of docs/threat-model.md")
+    parser.add_argument("--only", default="", help="only cases whose name starts with this")
+    args = parser.parse_args(argv)
+    outcomes = run_corpus(args.only, log=sys.stderr)
+    text = tally(outcomes)
+    sys.stdout.write(text)
+    if args.write:
+        write_tally(text)
+    return 0 if not any(judge(o) for o in outcomes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

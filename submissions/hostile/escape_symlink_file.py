@@ -1,0 +1,1 @@
+../../reference/mathml_hw4.py

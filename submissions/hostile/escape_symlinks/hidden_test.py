@@ -1,0 +1,1 @@
+../../../problems/mathml_hw4/tests/hidden/test_worked_network_hidden.py

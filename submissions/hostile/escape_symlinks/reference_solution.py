@@ -1,0 +1,1 @@
+../../../reference/cs189_hw4_backprop.py

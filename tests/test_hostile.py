@@ -1,0 +1,143 @@
+"""The hostile and broken corpus: every submission scores exactly what it honestly earns.
+
+Each submission under submissions/hostile and submissions/broken is graded against low-limit copies
+of two assignments and judged by ``scripts/tally_hostile.judge``: exact score (full marks on the
+parts it honestly solves, 0 on every other test), status, student-facing message, schema validity,
+wall time within the limit, no process left, no file planted outside the scratch space, project
+tree unchanged, no hidden-test or reference line and no grader secret in the report, no network
+contact, the grader's own process untouched, a bystander process alive.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("tally_hostile", ROOT / "scripts" / "tally_hostile.py")
+assert _spec is not None and _spec.loader is not None
+th = importlib.util.module_from_spec(_spec)
+sys.modules["tally_hostile"] = th
+_spec.loader.exec_module(th)
+
+CASES = th.load_corpus()
+BY_NAME = {c.name: c for c in CASES}
+#: Cases that finish in a second or two: run by default; the rest are marked slow.
+FAST = {c.name for c in CASES if c.category == "broken"} | {
+    "forge_patch_checkers", "forge_lying_objects", "forge_reduce_pickle", "escape_symlink_file",
+    "escape_git_objects", "escape_network", "forge_fake_report_exit"}
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """Low-limit assignment copies, the secret lines, a bystander process; subreaper on."""
+    th.become_subreaper()
+    base = tmp_path_factory.mktemp("hostile")
+    copies = {a: th.limited_assignment(a, base / "problems") for a in th.ASSIGNMENTS}
+    th._warm_up()
+    bystander = subprocess.Popen(["sleep", "3600"])
+    yield {"copies": copies, "secrets": th.secret_lines(), "bystander": bystander, "base": base}
+    bystander.kill()
+    bystander.wait()
+
+
+def _params() -> list[object]:
+    out = []
+    for case in CASES:
+        for a in th.ASSIGNMENTS:
+            marks = [] if case.name in FAST else [pytest.mark.slow]
+            out.append(pytest.param(case.name, a, id=f"{case.name}-{a}", marks=marks))
+    return out
+
+
+def _grade(env: dict[str, object], name: str, assignment: str, **kw: object) -> object:
+    copies = env["copies"]
+    assert isinstance(copies, dict)
+    work = Path(tempfile.mkdtemp(prefix=f"{name}-{assignment}-", dir=env["base"]))  # type: ignore[arg-type]
+    return th.grade_case(BY_NAME[name], copies[assignment], work, secrets=env["secrets"],
+                         bystander=env["bystander"], **kw)
+
+
+def test_corpus_is_large_and_declared_for_both_assignments() -> None:
+    """At least 30 submissions, each with an outcome declared for every assignment graded."""
+    assert len(CASES) >= 30
+    for case in CASES:
+        assert set(case.expect) == set(th.ASSIGNMENTS), case.name
+        assert case.generate or case.path.exists() or case.path.is_symlink(), case.name
+
+
+def test_secret_lines_are_found() -> None:
+    """The leak detector has hidden-test and reference lines to look for, none of them public."""
+    lines = th.secret_lines()
+    assert len(lines) > 100
+    public = (ROOT / "problems/mathml_hw4/tests/public/test_worked_network.py").read_text()
+    assert not any(line in public.splitlines() for line in lines[:50])
+
+
+@pytest.mark.parametrize(("name", "assignment"), _params())
+def test_submission_scores_exactly_its_honest_points(env, name: str, assignment: str) -> None:
+    """Grading the submission gives the declared outcome and breaks none of the invariants."""
+    outcome = _grade(env, name, assignment)
+    problems = th.judge(outcome)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_leak_detector_sees_a_real_leak_without_namespaces(env) -> None:
+    """With namespaces off the checkout is readable: the git-objects attack then leaks hidden lines.
+
+    This is what shows that the attack is real and that the detector would catch it; with
+    namespaces on (the test above) the same submission leaks nothing.
+    """
+    outcome = _grade(env, "escape_git_objects", "mathml_hw4", namespaces=False)
+    assert outcome.leaks, "the attack found nothing to leak even without isolation"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(c.name for c in CASES if c.rlimits_safe))
+def test_rlimits_only_isolation_still_bounds_the_submission(env, name: str) -> None:
+    """With namespaces off, the process limits alone still give a report, in time, leaving nothing
+    behind, with no forged score (the declared outcome itself is only promised with namespaces)."""
+    outcome = _grade(env, name, "cs189_hw4_backprop", namespaces=False)
+    assert outcome.report["isolation"]["level"] in ("rlimits", "none")
+    assert not th.forged(outcome)
+    problems = [p for p in th.judge(outcome, exact=False) if not p.startswith("leaked")]
+    assert not problems, "\n".join(problems)
+
+
+def _comparable(report: dict[str, object]) -> str:
+    keep = {k: report[k] for k in ("score", "max_score", "status", "tests", "parts", "output")}
+    return json.dumps(keep, sort_keys=True)
+
+
+@pytest.mark.slow
+def test_batch_mixing_hostile_and_correct_changes_no_other_report(env) -> None:
+    """Graded in a row in one process, hostile submissions change neither the correct
+    submissions' reports nor each other's."""
+    copies = env["copies"]
+    correct = ROOT / "submissions/examples/mathml_hw4/correct.py"
+    from grader.api import grade
+
+    first = _comparable(grade(copies["mathml_hw4"], correct))
+    names = ["forge_patch_checkers", "forge_edit_disk", "exhaust_output", "forge_reduce_pickle",
+             "escape_kill_parent", "exhaust_fork_bomb"]
+    solo = {}
+    for name in names:
+        solo[name] = _comparable(_grade(env, name, "mathml_hw4").report)
+        assert _comparable(grade(copies["mathml_hw4"], correct)) == first, name
+    again = {}
+    for name in reversed(names):
+        o = _grade(env, name, "mathml_hw4")
+        again[name] = _comparable(o.report)
+    for name in names:
+        a, b = json.loads(solo[name]), json.loads(again[name])
+        assert (a["score"], a["status"]) == (b["score"], b["status"]), name
+        assert [t["score"] for t in a["tests"]] == [t["score"] for t in b["tests"]], name
+    assert json.loads(first)["score"] == json.loads(first)["max_score"]
