@@ -80,7 +80,10 @@ def summarize(reports: Mapping[str, Mapping[str, Any]], assignment: Assignment |
         p["mean_fraction"] = round(p["mean_score"] / p["max_score"], 4) if p["max_score"] else 0.0
         p["full_credit_rate"] = _rate(p["full_credit"], p["students"])
         p["test_pass_rate"] = _rate(p["tests_passed"], p["tests_run"])
-    test_list = list(tests.values())
+    rank = {p["id"]: i for i, p in enumerate(part_list)}
+    # Group by part, public and hidden together, so a part the class failed shows as one block.
+    test_list = sorted(tests.values(), key=lambda t: (rank.get(t["part"], len(rank)),
+                                                       _number_key(t["number"])))
     for t in test_list:
         t["mean_score"] = round(t.pop("_sum") / t["students"], 4)
         t["pass_rate"] = _rate(t["passed"], t["students"])
@@ -121,6 +124,10 @@ def summarize(reports: Mapping[str, Mapping[str, Any]], assignment: Assignment |
     }
 
 
+def _number_key(number: str) -> tuple[int | str, ...]:
+    return tuple(int(x) if x.isdigit() else x for x in number.split("."))
+
+
 def write_summary(out: str | Path, summary: Mapping[str, Any]) -> None:
     """Write ``summary.json`` and ``summary.html`` into ``out`` (each atomically)."""
     out = Path(out)
@@ -150,8 +157,8 @@ def _n(x: float) -> str:
 
 def _histogram_svg(summary: Mapping[str, Any]) -> str:
     bins = summary["histogram"]
-    width, height, left, bottom, top = 640, 240, 40, 40, 20
-    plot_w, plot_h = width - left - 10, height - bottom - top
+    width, height, left, bottom, top = 660, 240, 40, 40, 20
+    plot_w, plot_h = width - left - 30, height - bottom - top
     peak = max((b["count"] for b in bins), default=0) or 1
     bar_w = plot_w / len(bins)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -213,6 +220,7 @@ h1 { font-size: 1.5em; margin-bottom: .2em; } h2 { font-size: 1.15em; margin-top
 table { border-collapse: collapse; font-size: .9em; }
 td, th { border-bottom: 1px solid #eee; padding: .25em .8em; text-align: left;
          vertical-align: top; }
+td.status { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 pre { white-space: pre-wrap; margin: 0; font-size: .85em; max-width: 600px; }
 svg text { font-size: 13px; fill: #222; } svg text.small { font-size: 11px; fill: #555; }
@@ -267,7 +275,7 @@ def render_html(summary: Mapping[str, Any]) -> str:
         out.append("<h2>Submissions that were not graded normally</h2><table>"
                    "<tr><th>student</th><th>status</th><th>message</th></tr>")
         for a in s["attention"]:
-            out.append(f"<tr><td>{_E(a['id'])}</td><td>{_E(a['status'])}</td>"
+            out.append(f"<tr><td>{_E(a['id'])}</td><td class=\"status\">{_E(a['status'])}</td>"
                        f"<td><pre>{_E(a['message'])}</pre></td></tr>")
         out.append("</table>")
     if s["ignored"]:
