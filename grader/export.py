@@ -79,8 +79,10 @@ ROOT="${AUTOGRADER_ROOT:-/autograder}"
 SOURCE="${GRADER_SOURCE:-$ROOT/source}"
 VENV="${GRADER_VENV:-$ROOT/venv}"
 PY="${GRADER_PYTHON:-$VENV/bin/python}"
-# The bundled grader comes first, whatever else is installed.
+# The bundled grader comes first, whatever else is installed (-m also puts the working folder
+# first on the path, hence the cd).
 export PYTHONPATH="$SOURCE/grader_src${PYTHONPATH:+:$PYTHONPATH}"
+cd "$SOURCE/grader_src"
 exec "$PY" -m grader.export run-autograder --assignment "__ASSIGNMENT__" \
   --root "$ROOT" --source "$SOURCE"
 """
