@@ -967,3 +967,246 @@ def _round(v: Any) -> Any:
     if not math.isfinite(x):
         return str(x)
     return float(f"{x:.6g}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Gradients of a declared loss
+# ---------------------------------------------------------------------------------------------
+
+
+def run_isolated(job: Callable[[], dict[str, Any]], timeout: float, memory_mb: int) -> dict:
+    """Run ``job`` in a forked child with a wall-time and an address-space limit.
+
+    The job must return a JSON-able dict; the parent gets it back, or ``{"internal": ...}``
+    when the child timed out, ran out of memory or died. Other checkers of student text use
+    this so that all of them share one set of limits.
+    """
+    return _run_isolated(job, timeout, memory_mb)
+
+
+_FD_STEP = 1e-3
+"""Step of the 5-point central difference: its error is O(h^4) ~ 1e-12 here, and rounding
+error ~ 1e-16 / h stays near 1e-13, well inside the 1e-7 tolerance of the comparison."""
+
+
+def check_gradient(  # noqa: PLR0913  (the loss, its variable and the setting all matter)
+    loss: str,
+    wrt: str,
+    given: str,
+    symbols: str,
+    *,
+    define: Iterable[tuple[str, str]] = (),
+    helpers: str = "",
+    variants: Iterable[Variant | tuple[Any, ...]] = (),
+    timeout: float = 5.0,
+) -> EquivResult:
+    """Is ``given`` the gradient of the scalar ``loss`` with respect to the symbol ``wrt``?
+
+    The answer is compared with central finite differences of the loss itself at random points
+    (several sets of dimensions, independent inputs), never with a formula, so any correct form
+    passes. ``symbols`` are what answers may use; ``helpers`` declares further symbols only the
+    trusted expressions use. ``define`` gives symbols a value computed from others, in order
+    (``("Y_hat", "softmax((W^T X)^T)^T")``): a define that depends on ``wrt`` is recomputed at
+    every perturbed point, so the loss may be written through it while the answer uses its value
+    at the point. Shape errors, the usual slips and ``variants`` are diagnosed as in
+    ``check_equivalent``.
+    """
+    full_text = symbols + ("; " + helpers if helpers.strip() else "")
+    student = SymbolTable.parse(symbols)
+    full = SymbolTable.parse(full_text)
+    defines = [(str(n), str(e)) for n, e in define]
+    var_list = [_as_variant(v) for v in variants]
+    if not isinstance(given, str):
+        return _parse_error(f"an answer must be text, not {type(given).__name__}", None)
+    if len(given) > MAX_INPUT_CHARS:
+        return _parse_error(
+            f"answer is too long ({len(given)} characters; the limit is {MAX_INPUT_CHARS})",
+            MAX_INPUT_CHARS,
+        )
+    reply = _run_isolated(
+        lambda: _compare_gradient(loss, wrt, given, student, full, defines, var_list),
+        timeout, memory_mb=1024,
+    )
+    return _finish(reply, timeout)
+
+
+def _compare_gradient(  # noqa: PLR0911, PLR0912, PLR0913, PLR0915  (one exit per verdict)
+    loss: str, wrt: str, given: str, student: SymbolTable, full: SymbolTable,
+    defines: list[tuple[str, str]], variants: list[Variant],
+) -> dict[str, Any]:
+    try:
+        loss_expr = parse_expression(loss, full)
+        if loss_expr.is_matrix and not loss_expr.is_1x1:
+            return {"instructor": f"loss: it is {loss_expr.shape_text}, not a scalar"}
+        spec = full.lookup(wrt)
+        if spec is None:
+            return {"instructor": f"wrt: '{wrt}' is not a declared symbol"}
+        parsed_defines = []
+        for name, text in defines:
+            dspec = full.lookup(name)
+            if dspec is None:
+                return {"instructor": f"define: '{name}' is not a declared symbol"}
+            parsed_defines.append((dspec, parse_expression(text, full)))
+    except AnswerParseError as exc:
+        return {"instructor": f"gradient setting: {exc}", "position": exc.position}
+    try:
+        giv = parse_expression(given, student)
+    except AnswerShapeError as exc:
+        return _result("shape-error", message=f"Your answer has a shape error: {_strip(exc)}",
+                       position=exc.position, method="shape check")
+    except AnswerParseError as exc:
+        return _result("parse-error", message=f"Could not read your answer: {exc}",
+                       position=exc.position, method="parse")
+    target = _norm_shape(spec.shape)
+    if target is not None:
+        giv.fit_shape(target)
+    try:
+        giv.check_sizes_known()
+    except AnswerShapeError as exc:
+        return _result("shape-error", message=f"Your answer has a shape error: {_strip(exc)}",
+                       position=exc.position, method="shape check")
+    got = _norm_shape(giv.shape)
+    transposed = False
+    if got != target:
+        if got is not None and target is not None and got == (target[1], target[0]):
+            transposed = True
+        else:
+            return _result(
+                "shape-error",
+                message=f"Your answer is {_shape_words(got)}, but the gradient with respect to "
+                f"{spec.display} must be {_shape_words(target)} (the shape of {spec.display}).",
+                method="shape check",
+            )
+    parsed_variants: list[tuple[Variant, ParsedExpr | None]] = []
+    for var in variants:
+        if var.expression is None:
+            parsed_variants.append((var, None))
+            continue
+        try:
+            vexp = parse_expression(var.expression, full)
+        except AnswerParseError as exc:
+            return {"instructor": f"variant '{var.name}': {exc}", "position": exc.position}
+        if target is not None:
+            vexp.fit_shape(target)
+        parsed_variants.append((var, vexp if _norm_shape(vexp.shape) == got else None))
+
+    seed = zlib.crc32(f"{loss}\x00{wrt}\x00{given}".encode())
+    rng = np.random.default_rng(seed)
+    exprs = [loss_expr, giv, *(e for _, e in parsed_defines)]
+    dim_names: list[str] = []
+    for p in exprs:
+        for d in p.dim_names():
+            if d not in dim_names:
+                dim_names.append(d)
+    for d in (spec.shape or ()):
+        if isinstance(d, str) and d not in dim_names:
+            dim_names.append(d)
+    n_sets, per_set = (3, 3) if dim_names else (1, 8)
+    pool = list(range(2, 2 + max(6, len(dim_names) + 3)))
+    trials: list[_Trial] = []
+    used_sets: list[dict[str, int]] = []
+    for _attempt in range(12):
+        if len(used_sets) >= n_sets:
+            break
+        dims = _draw_dims(rng, dim_names, pool, used_sets)
+        found = 0
+        for attempt in range(4 * per_set):
+            if found >= per_set:
+                break
+            values = _draw_values(full, dims, rng, positive=attempt % 2 == 1)
+            trial = _gradient_trial(loss_expr, spec, giv, parsed_defines, parsed_variants,
+                                    values, dims)
+            if trial is not None:
+                trials.append(trial)
+                found += 1
+        if found:
+            used_sets.append(dims)
+    if not trials:
+        return {"instructor": "gradient setting: the loss could not be evaluated at any random "
+                "point (undefined everywhere tried)"}
+    where = "; ".join(",".join(f"{k}={v}" for k, v in d.items()) for d in used_sets)
+    method = (f"finite differences of the loss: {len(trials)} trials"
+              + (f" at dims {where}" if where else ""))
+    mismatched = [
+        t for t in trials if transposed or not _close(t.given, _orient(t.expected, transposed))
+    ]
+    if not mismatched:
+        return _result("equivalent", message="Correct: your answer is the gradient of the loss.",
+                       credit=1.0, method=method)
+    diagnosis, credit, message = _diagnose(trials, student, parsed_variants, transposed)
+    if diagnosis is None and any(t.problem for t in mismatched):
+        message = ("Not correct: your answer is undefined (not a finite number) at points "
+                   "where the loss has a gradient.")
+    trial = min(mismatched, key=lambda t: sum(t.dims.values()))
+    shown = {s.name: s for s in giv.symbols()}
+    counter: dict[str, Any] = {}
+    if trial.dims:
+        counter["dims"] = dict(trial.dims)
+    entries = sum(int(np.size(trial.values[name])) for name in shown)
+    counter["values"] = {
+        s.display: (_round(trial.values[name]) if s.shape is None or entries <= 60
+                    else f"random {np.shape(trial.values[name])[0]} x "
+                         f"{np.shape(trial.values[name])[1]} matrix")
+        for name, s in shown.items()
+    }
+    counter["expected"] = (_round(trial.expected) if np.size(trial.expected) <= 24
+                           else "(large)")
+    counter["given"] = (f"undefined ({trial.problem})" if trial.given is None else
+                        _round(trial.given) if np.size(trial.given) <= 24 else "(large)")
+    return _result("not-equivalent", diagnosis=diagnosis, message=message, credit=credit,
+                   counterexample=counter, method=method)
+
+
+def _gradient_trial(  # noqa: PLR0913  (one random point needs all of these)
+    loss: ParsedExpr, spec: Any, giv: ParsedExpr, defines: list[tuple[Any, ParsedExpr]],
+    variants: list[tuple[Variant, ParsedExpr | None]], values: dict[str, Any],
+    dims: dict[str, int],
+) -> _Trial | None:
+    """Finite-difference gradient of the loss at one random point, with the answer there."""
+
+    def with_defines(point: dict[str, Any]) -> dict[str, Any]:
+        out = dict(point)
+        for dspec, dexpr in defines:
+            value = dexpr.evaluate(out, dims)
+            if dspec.shape is not None:
+                value = np.asarray(value, dtype=float).reshape(
+                    np.shape(out[dspec.name]) if dspec.name in out else np.shape(value))
+            out[dspec.name] = value
+        return out
+
+    def f(point: dict[str, Any]) -> float:
+        v = loss.evaluate(with_defines(point), dims)
+        return float(np.asarray(v, dtype=float).reshape(-1)[0])
+
+    try:
+        base = with_defines(values)
+        f0 = f(values)
+    except (IllConditionedError, FloatingPointError, np.linalg.LinAlgError):
+        return None
+    if not math.isfinite(f0) or not all(_finite(np.asarray(base[s], dtype=float))
+                                        for s in base):
+        return None
+    x0 = values[spec.name]
+    scalar = spec.shape is None
+    arr = np.atleast_2d(np.asarray(x0, dtype=float))
+    grad = np.zeros_like(arr)
+    h = _FD_STEP
+    try:
+        for idx in np.ndindex(arr.shape):
+            fs = []
+            for step in (2 * h, h, -h, -2 * h):
+                moved = arr.copy()
+                moved[idx] += step
+                point = dict(values)
+                point[spec.name] = float(moved[0, 0]) if scalar else moved
+                fs.append(f(point))
+            grad[idx] = (-fs[0] + 8 * fs[1] - 8 * fs[2] + fs[3]) / (12 * h)
+    except (IllConditionedError, FloatingPointError, np.linalg.LinAlgError):
+        return None
+    if not _finite(grad):
+        return None
+    expected = float(grad[0, 0]) if scalar or grad.shape == (1, 1) else grad
+    got, problem = _safe_eval(giv, base, dims)
+    trial = _Trial(dims, base, expected, got, problem)
+    trial.variants = [None if v is None else _safe_eval(v, base, dims)[0] for _, v in variants]
+    return trial
