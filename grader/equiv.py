@@ -989,7 +989,7 @@ _FD_STEP = 1e-3
 error ~ 1e-16 / h stays near 1e-13, well inside the 1e-7 tolerance of the comparison."""
 
 
-def check_gradient(  # noqa: PLR0913  (the loss, its variable and the setting all matter)
+def check_gradient(
     loss: str,
     wrt: str,
     given: str,
@@ -1030,7 +1030,7 @@ def check_gradient(  # noqa: PLR0913  (the loss, its variable and the setting al
     return _finish(reply, timeout)
 
 
-def _compare_gradient(  # noqa: PLR0911, PLR0912, PLR0913, PLR0915  (one exit per verdict)
+def _compare_gradient(  # noqa: PLR0911, PLR0912, PLR0915, PLR0917  (one exit per verdict)
     loss: str, wrt: str, given: str, student: SymbolTable, full: SymbolTable,
     defines: list[tuple[str, str]], variants: list[Variant],
 ) -> dict[str, Any]:
@@ -1157,7 +1157,7 @@ def _compare_gradient(  # noqa: PLR0911, PLR0912, PLR0913, PLR0915  (one exit pe
                    counterexample=counter, method=method)
 
 
-def _gradient_trial(  # noqa: PLR0913  (one random point needs all of these)
+def _gradient_trial(  # noqa: PLR0917  (one random point needs all of these)
     loss: ParsedExpr, spec: Any, giv: ParsedExpr, defines: list[tuple[Any, ParsedExpr]],
     variants: list[tuple[Variant, ParsedExpr | None]], values: dict[str, Any],
     dims: dict[str, int],
