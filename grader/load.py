@@ -11,8 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from grader.errors import LoadError
 
@@ -20,6 +23,13 @@ MAX_SOURCE_BYTES = 2 * 1024 * 1024
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 MAX_FOLDER_BYTES = 20 * 1024 * 1024
 MAX_FOLDER_FILES = 200
+MAX_ANSWERS_BYTES = 8 * 1024 * 1024
+"""An answers file may be this large, so that one absurd answer is refused by the answer
+checker with a message about that answer, not the whole submission."""
+MAX_ANSWERS = 500
+"""Most answers one submission may hold."""
+ANSWERS_FILE = "answers.toml"
+"""The answers file of a folder submission, next to the code."""
 _DATA_SUFFIXES = {".py", ".txt", ".csv", ".json", ".toml", ".npy", ".npz", ".md", ".ipynb"}
 
 
@@ -41,13 +51,24 @@ class Submission:
     """Things the student should know about how the submission was read (skipped magics...)."""
     cell_of_line: dict[int, str] = field(default_factory=dict)
     """For notebooks: line of the generated module -> "cell N, line M"."""
+    answers: dict[str, str | float] = field(default_factory=dict)
+    """Typed answers: answer id -> the text or number handed in (from a ``.toml`` file,
+    ``answers.toml`` in a folder, or notebook cells tagged with the answer id). Untrusted."""
+
+    @property
+    def has_code(self) -> bool:
+        """False for an answers-only submission (nothing for the worker to import)."""
+        return f"{self.entry}.py" in self.files
 
 
-def load_submission(path: str | Path, *, module: str, cell_tags: tuple[str, ...] = ()) -> Submission:
+def load_submission(path: str | Path, *, module: str, cell_tags: tuple[str, ...] = (),
+                    answer_ids: Collection[str] = ()) -> Submission:
     """Load a submission for an assignment whose code module is named ``module``.
 
     ``cell_tags``: for notebooks, only code cells carrying one of these tags are used (all code
     cells when empty).
+    ``answer_ids``: the assignment's typed-answer ids; notebook cells tagged with one of them are
+    answers, not code.
     """
     p = Path(path)
     if p.is_symlink():
@@ -55,17 +76,26 @@ def load_submission(path: str | Path, *, module: str, cell_tags: tuple[str, ...]
     if not p.exists():
         raise LoadError(f"there is no file or folder at {p}")
     if p.is_dir():
-        return _load_folder(p, module, cell_tags)
+        return _load_folder(p, module, cell_tags, answer_ids)
     if p.suffix == ".ipynb":
         data = _read_capped(p, MAX_NOTEBOOK_BYTES)
-        source, notes, cell_of_line = notebook_to_source(data, name=p.name, cell_tags=cell_tags)
+        answers = notebook_answers(data, name=p.name, answer_ids=answer_ids)
+        if answers and not _has_code_cells(data, answer_ids):
+            return Submission(str(p), "ipynb", {}, module, _sha(data), answers=answers)
+        source, notes, cell_of_line = notebook_to_source(data, name=p.name, cell_tags=cell_tags,
+                                                         answer_tags=answer_ids)
         return Submission(str(p), "ipynb", {f"{module}.py": source.encode()}, module,
-                          _sha(data), notes, cell_of_line)
+                          _sha(data), notes, cell_of_line, answers)
+    if p.suffix == ".toml":
+        data = _read_capped(p, MAX_ANSWERS_BYTES)
+        answers, notes = read_answers_toml(data, name=p.name, answer_ids=answer_ids)
+        return Submission(str(p), "toml", {}, module, _sha(data), notes, answers=answers)
     if p.suffix == ".py":
         data = _read_capped(p, MAX_SOURCE_BYTES)
         text = check_source(data, name=p.name)
         return Submission(str(p), "py", {f"{module}.py": text.encode()}, module, _sha(data))
-    raise LoadError(f"{p.name}: expected a .py file, a .ipynb notebook or a folder")
+    raise LoadError(f"{p.name}: expected a .py file, a .ipynb notebook, a .toml file of typed "
+                    "answers or a folder")
 
 
 def _sha(data: bytes) -> str:
@@ -99,9 +129,100 @@ def check_source(data: bytes, *, name: str) -> str:
 _MAGIC = re.compile(r"^\s*([%!]|\w+\s*=\s*[%!])")
 
 
-def notebook_to_source(data: bytes, *, name: str,
-                       cell_tags: tuple[str, ...] = ()) -> tuple[str, list[str], dict[int, str]]:
-    """Code cells of an nbformat-4 notebook, in order, as one module; magics commented out."""
+def read_answers_toml(data: bytes, *, name: str, answer_ids: Collection[str] = ()
+                      ) -> tuple[dict[str, str | float], list[str]]:
+    """Typed answers from a TOML file: one key per answer id, each a string or a number.
+
+    Dotted keys and tables are joined with dots, so ``3.1.a5 = 0.9``, ``"3.1.a5" = 0.9`` and
+    ``[3.1]`` followed by ``a5 = 0.9`` all answer ``3.1.a5``. Returns the answers and notes
+    (ids the assignment does not have, when ``answer_ids`` is given).
+    """
+    text = check_source(data, name=name) if data.strip() else ""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LoadError(f"{name} is not valid TOML: {exc}. Write one line per answer, such as "
+                        '3.1.a5 = 0.8337 or "2.grad_W" = "(1/n) X (Y_hat - Y)^T" (text in '
+                        "quotes)") from None
+    answers: dict[str, str | float] = {}
+
+    def walk(prefix: str, table: dict[str, Any], depth: int) -> None:
+        for key, value in table.items():
+            full = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict) and depth < 8:
+                walk(full, value, depth + 1)
+            elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                raise LoadError(f"{name}: the answer '{full}' is a {type(value).__name__}; "
+                                "write a number or text in quotes")
+            else:
+                answers[full] = value if isinstance(value, str) else float(value)
+            if len(answers) > MAX_ANSWERS:
+                raise LoadError(f"{name} has more than {MAX_ANSWERS} answers; hand in one "
+                                "answer per question")
+
+    walk("", raw, 0)
+    notes = []
+    if answer_ids:
+        unknown = [k for k in answers if k not in answer_ids]
+        if unknown:
+            shown = ", ".join(repr(k[:40]) for k in unknown[:5])
+            notes.append(f"{name}: {len(unknown)} answer(s) with an id this assignment does not "
+                         f"have were ignored ({shown}); see 'grader list' for the ids")
+            for k in unknown:
+                del answers[k]
+    return answers, notes
+
+
+def _notebook_cells(data: bytes, name: str) -> list[Any]:
+    text = check_source(data, name=name)
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LoadError(f"{name} is not a valid notebook: its JSON is broken at line {exc.lineno}, "
+                        f"column {exc.colno} ({exc.msg}). Re-save it from Jupyter") from None
+    cells = raw.get("cells") if isinstance(raw, dict) else None
+    if not isinstance(cells, list):
+        raise LoadError(f"{name} is not a Jupyter notebook (no 'cells'); re-save it from Jupyter")
+    return [c for c in cells if isinstance(c, dict)]
+
+
+def _cell_tags(cell: dict[str, Any]) -> tuple[str, ...]:
+    meta = cell.get("metadata")
+    tags = meta.get("tags", ()) if isinstance(meta, dict) else ()
+    return tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else ()
+
+
+def _cell_text(cell: dict[str, Any]) -> str:
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(s for s in source if isinstance(s, str))
+    return source if isinstance(source, str) else ""
+
+
+def notebook_answers(data: bytes, *, name: str, answer_ids: Collection[str]
+                     ) -> dict[str, str | float]:
+    """Answers in a notebook: the text of each cell (Markdown or code) tagged with an answer id."""
+    if not answer_ids:
+        return {}
+    answers: dict[str, str | float] = {}
+    for cell in _notebook_cells(data, name):
+        for tag in _cell_tags(cell):
+            if tag in answer_ids:
+                answers[tag] = _cell_text(cell).strip()
+    return answers
+
+
+def _has_code_cells(data: bytes, answer_ids: Collection[str]) -> bool:
+    return any(c.get("cell_type") == "code" and not set(_cell_tags(c)) & set(answer_ids)
+               and _cell_text(c).strip() for c in _notebook_cells(data, "notebook"))
+
+
+def notebook_to_source(data: bytes, *, name: str, cell_tags: tuple[str, ...] = (),
+                       answer_tags: Collection[str] = ()) -> tuple[str, list[str], dict[int, str]]:
+    """Code cells of an nbformat-4 notebook, in order, as one module; magics commented out.
+
+    Cells tagged with one of ``answer_tags`` are typed answers (``notebook_answers``), not code.
+    """
     import nbformat
 
     text = check_source(data, name=name)
@@ -126,6 +247,8 @@ def notebook_to_source(data: bytes, *, name: str,
             continue
         tags = tuple(cell.get("metadata", {}).get("tags", ()))
         if cell_tags and not set(tags) & set(cell_tags):
+            continue
+        if set(tags) & set(answer_tags):
             continue
         used += 1
         source = cell.get("source", "")
@@ -155,7 +278,28 @@ def _indent_of(line: str) -> str:
     return line[: len(line) - len(line.lstrip())]
 
 
-def _load_folder(root: Path, module: str, cell_tags: tuple[str, ...]) -> Submission:
+def _folder_answers(files: dict[str, bytes], notes: list[str],
+                    answer_ids: Collection[str]) -> dict[str, str | float]:
+    """Answers of a folder: ``answers.toml``, then tagged cells of its one top-level notebook."""
+    answers: dict[str, str | float] = {}
+    if ANSWERS_FILE in files:
+        answers, answer_notes = read_answers_toml(files[ANSWERS_FILE], name=ANSWERS_FILE,
+                                                  answer_ids=answer_ids)
+        notes += answer_notes
+    top_notebooks = [r for r in files if r.endswith(".ipynb") and "/" not in r]
+    if len(top_notebooks) == 1:
+        for key, value in notebook_answers(files[top_notebooks[0]], name=top_notebooks[0],
+                                           answer_ids=answer_ids).items():
+            if key in answers:
+                notes.append(f"answer {key} is both in {ANSWERS_FILE} and in "
+                             f"{top_notebooks[0]}; the one in {ANSWERS_FILE} was used")
+            else:
+                answers[key] = value
+    return answers
+
+
+def _load_folder(root: Path, module: str, cell_tags: tuple[str, ...],
+                 answer_ids: Collection[str] = ()) -> Submission:
     files: dict[str, bytes] = {}
     notes: list[str] = []
     total = 0
@@ -182,6 +326,12 @@ def _load_folder(root: Path, module: str, cell_tags: tuple[str, ...]) -> Submiss
         digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
     entry_name = f"{module}.py"
     cell_of_line: dict[int, str] = {}
+    answers = _folder_answers(files, notes, answer_ids)
+    code_files = [r for r in files if r.endswith(".py")
+                  or (r.endswith(".ipynb") and _has_code_cells(files[r], answer_ids))]
+    if answers and not code_files:
+        return Submission(str(root), "folder", files, module, digest.hexdigest(), notes,
+                          answers=answers)
     if entry_name in files:
         files[entry_name] = check_source(files[entry_name], name=entry_name).encode()
     else:
@@ -190,7 +340,8 @@ def _load_folder(root: Path, module: str, cell_tags: tuple[str, ...]) -> Submiss
         if len(notebooks) == 1 and not sources:
             text, nb_notes, cell_of_line = notebook_to_source(files[notebooks[0]],
                                                               name=notebooks[0],
-                                                              cell_tags=cell_tags)
+                                                              cell_tags=cell_tags,
+                                                              answer_tags=answer_ids)
             notes += nb_notes
             files[entry_name] = text.encode()
         elif len(sources) == 1:
@@ -198,4 +349,5 @@ def _load_folder(root: Path, module: str, cell_tags: tuple[str, ...]) -> Submiss
             notes.append(f"{sources[0]} was used as {entry_name}")
         else:
             raise LoadError(f"{root.name} has no {entry_name}; name your main file {entry_name}")
-    return Submission(str(root), "folder", files, module, digest.hexdigest(), notes, cell_of_line)
+    return Submission(str(root), "folder", files, module, digest.hexdigest(), notes, cell_of_line,
+                      answers)
