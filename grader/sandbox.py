@@ -170,6 +170,37 @@ def _checkout_dirs() -> set[str]:
     return out
 
 
+def _new_scratch() -> str:
+    """A scratch folder named after this process, after removing those of graders that died.
+
+    A grader killed with SIGKILL cannot remove its scratch folder (with namespaces off it holds the
+    student's files); the next grader on the machine does.
+    """
+    base = tempfile.gettempdir()
+    try:
+        names = os.listdir(base)
+    except OSError:
+        names = []
+    for name in names:
+        owner = name[len(_SCRATCH_PREFIX):].split("-", 1)[0]
+        if name.startswith(_SCRATCH_PREFIX) and owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-")
+
+
+_SCRATCH_PREFIX = "grader-scratch-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class Sandbox:
     """One submission's isolated worker. Use as a context manager; ``close`` kills everything."""
 
@@ -194,7 +225,7 @@ class Sandbox:
         self._launched = 0.0
         self._clock_started = False
         self._closed_at: float | None = None
-        self._scratch = tempfile.mkdtemp(prefix="grader-scratch-")
+        self._scratch = _new_scratch()
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> Sandbox:
