@@ -176,6 +176,7 @@ def die_with_parent() -> None:
 
 def _fork_into_pid_namespace() -> None:
     """After unshare(CLONE_NEWPID) only children enter the new namespace: fork, parent waits."""
+    grader = os.getppid()
     pid = os.fork()
     if pid == 0:
         # If the waiting parent is killed (the grader kills it on timeout), PID 1 dies, and the
@@ -185,6 +186,13 @@ def _fork_into_pid_namespace() -> None:
     # Parent: forward termination to the child, then mirror its exit.
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda s, _f: os.kill(pid, signal.SIGKILL))
+    # The child is the namespace's init, and init ignores a parent-death SIGKILL (the kernel
+    # treats it like a signal from inside the namespace), so it outlived a killed grader. This
+    # process runs no student code: it turns the grader's death into a SIGTERM, and the handler
+    # above kills the child from outside its namespace, where SIGKILL cannot be ignored.
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != grader:
+        os.kill(pid, signal.SIGKILL)
     while True:
         try:
             _, status = os.waitpid(pid, 0)
