@@ -150,3 +150,53 @@ def test_run_autograder_writes_results_even_when_the_grader_fails(bundle: Path,
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 0 and "autograder itself failed" in results["output"]
     assert "cs189_hw4_backprop" in results["extra_data"]["grader_error"]
+
+
+# -- examples/ci/grade.sh ---------------------------------------------------------------------
+
+CI_SCRIPT = ROOT / "examples" / "ci" / "grade.sh"
+
+
+def _ci(student: Path, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER_", "GRADE"))}
+    return subprocess.run(["bash", str(CI_SCRIPT)], cwd=student, env={**clean, **env},
+                          capture_output=True, text=True, timeout=180, check=False)
+
+
+@pytest.mark.slow
+def test_ci_script_grades_a_checkout_with_a_downloaded_bundle(bundle: Path, tmp_path: Path):
+    """grade.sh downloads the bundle, checks its hash, grades only the student's files (their
+    .github and a sabotaging conftest.py change nothing) and exits 0 with the report saved."""
+    import hashlib
+
+    student = tmp_path / "student"
+    (student / ".github" / "workflows").mkdir(parents=True)
+    (student / ".github" / "workflows" / "grade.yml").write_text("name: mine\n")
+    (student / "conftest.py").write_text(
+        "import pytest\n\n@pytest.hookimpl(hookwrapper=True)\n"
+        "def pytest_runtest_makereport(item, call):\n    yield\n")
+    shutil.copyfile(EXAMPLES / "mistake_no_bias.py", student / "backprop.py")
+    out = tmp_path / "results"
+    done = _ci(student, AUTOGRADER_URL=bundle.as_uri(), GRADE_OUT=str(out),
+               AUTOGRADER_SHA256=hashlib.sha256(bundle.read_bytes()).hexdigest(),
+               GRADER_PYTHON=sys.executable)
+    assert done.returncode == 0, done.stderr
+    results = json.loads((out / "results.json").read_text())
+    validate(results)
+    direct = grade("cs189_hw4_backprop", EXAMPLES / "mistake_no_bias.py")
+    assert results["score"] == direct["score"] < 30
+    assert f"Score: {direct['score']:g} / 30 (graded)" in done.stdout
+
+
+def test_ci_script_refuses_an_altered_bundle_and_a_missing_one(bundle: Path, tmp_path: Path):
+    """A bundle whose sha256 does not match is not used (exit 1, no report); no bundle
+    configured at all is exit 2."""
+    student = tmp_path / "student"
+    student.mkdir()
+    shutil.copyfile(EXAMPLES / "correct.py", student / "backprop.py")
+    out = tmp_path / "results"
+    done = _ci(student, AUTOGRADER_ZIP=str(bundle), AUTOGRADER_SHA256="0" * 64,
+               GRADE_OUT=str(out), GRADER_PYTHON=sys.executable)
+    assert done.returncode == 1 and "expected sha256" in done.stderr
+    assert not (out / "results.json").exists()
+    assert _ci(student, GRADE_OUT=str(out)).returncode == 2
