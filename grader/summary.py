@@ -90,10 +90,11 @@ def summarize(reports: Mapping[str, Mapping[str, Any]], assignment: Assignment |
 
     attention = []
     for sid in ids:
-        r = reports.get(sid)
-        if r is None or r["status"] != "graded":
-            lines = str(r["output"]).splitlines() if r is not None else []
-            attention.append({"id": sid, "status": r["status"] if r is not None else "missing",
+        found = reports.get(sid)
+        if found is None or found["status"] != "graded":
+            lines = str(found["output"]).splitlines() if found is not None else []
+            attention.append({"id": sid,
+                              "status": found["status"] if found is not None else "missing",
                               "message": "\n".join(lines[1:])[:500]})
     return {
         "assignment": present[0]["assignment"] if present else (
