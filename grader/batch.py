@@ -421,11 +421,14 @@ class _Progress:
         self.stream = stream
         self.enabled = enabled
         self.done = 0
+        self.running = 0
         self.started = time.monotonic()
         self.last = 0.0
 
-    def update(self, done: int, running: int, force: bool = False) -> None:
+    def update(self, done: int, running: int | None = None, force: bool = False) -> None:
         self.done = done
+        self.running = self.running if running is None else running
+        running = self.running
         now = time.monotonic()
         if not self.enabled or (not force and now - self.last < 0.2):
             return
@@ -485,6 +488,9 @@ def _batch(a: Assignment, source: Path, folder: Path, out: Path, *, started: flo
            grade_timeout: float | None,
            on_report: Callable[[str, dict[str, Any]], None] | None) -> BatchResult:
     students, ignored = discover(folder)
+    if not students:
+        raise UsageError(f"no submissions in {source}: expected one .py file, .ipynb notebook "
+                         f"or folder per student (found {len(ignored)} other files)")
     result = BatchResult(out=out, students=[s.id for s in students], ignored=ignored)
     log = _Log(out / "batch.log")
     log.write("start", students=len(students), jobs=jobs, assignment=a.name,
@@ -517,7 +523,7 @@ def _batch(a: Assignment, source: Path, folder: Path, out: Path, *, started: flo
                   score=report["score"], seconds=round(seconds, 3))
         if on_report is not None:
             on_report(student.id, report)
-        bar.update(len(reports), 0)
+        bar.update(len(reports))
 
     pool = _Pool(
         a, config={"assignment": str(a.path), "hide": [str(source), str(folder), str(out)]},

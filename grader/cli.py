@@ -93,10 +93,10 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     counts: dict[str, int] = {}
     for status in result.statuses.values():
         counts[status] = counts.get(status, 0) + 1
-    print(f"{len(result.students)} students: {len(result.graded)} graded now, "
-          f"{len(result.skipped)} kept from an earlier run; "
-          + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-          + f" -> {result.out}", file=sys.stderr)
+    print(f"{len(result.students)} students ({len(result.graded)} graded in this run, "
+          f"{len(result.skipped)} kept from an earlier one); status: "
+          + ", ".join(f"{s} {n}" for s, n in sorted(counts.items()))
+          + f"; reports in {result.out}", file=sys.stderr)
     if result.failed:
         print(f"grader: the grader failed on {', '.join(result.failed)}; see "
               f"{result.out / 'batch.log'} and run the batch again", file=sys.stderr)

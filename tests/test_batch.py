@@ -410,6 +410,16 @@ def test_cli_batch_on_a_bad_archive_is_a_usage_error(tmp_path: Path, capsys):
                  str(tmp_path / "o")]) == 2
 
 
+def test_batch_without_submissions_is_a_usage_error(tmp_path: Path, capsys):
+    """An empty folder (or one with only other files) is a usage error, exit 2, not a batch of
+    nobody."""
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "grades.xlsx").write_bytes(b"PK")
+    assert main(["batch", "cs189_hw4_backprop", str(tmp_path / "subs"), "-o",
+                 str(tmp_path / "out")]) == 2
+    assert "no submissions" in capsys.readouterr().err
+
+
 # -- pieces -----------------------------------------------------------------------------------
 
 def test_student_ids_are_safe_and_unique(tmp_path: Path):
