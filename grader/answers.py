@@ -1,0 +1,654 @@
+"""Typed math answers as graded parts of an assignment.
+
+An assignment declares its answer parts in ``assignment.toml`` (``[[answers]]`` tables, see
+docs/authoring.md, "Typed answers"); a student hands them in as a TOML file, as
+``answers.toml`` in a folder, or as notebook cells tagged with the answer id (``grader.load``).
+``grade_answers`` turns each part into one ``Outcome`` that scores like a test.
+
+Kinds:
+
+- ``number``: a relative tolerance (never rounding) or a number of significant figures;
+- ``expression``: scalar or matrix, decided by ``grader.equiv.check_equivalent``;
+- ``gradient``: compared with finite differences of a declared loss
+  (``grader.equiv.check_gradient``);
+- ``worked``: one number of a multi-step computation. Its ``expected`` is a formula in the
+  constants of its chain (``[worked.<chain>]``) and the earlier numbers of the chain, so a later
+  number computed correctly from the student's own wrong earlier numbers earns its points
+  (error carried forward).
+
+Student text is parsed and evaluated only in forked children with time and memory limits
+(``grader.equiv``); the instructor's formulas are trusted and evaluated here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from grader.assignment import Assignment, resolve
+from grader.errors import AnswerParseError, AssignmentError
+from grader.score import CaseInfo, Outcome
+
+__all__ = [
+    "ANSWER_TIMEOUT",
+    "KINDS",
+    "AnswerSpec",
+    "answer_specs",
+    "describe_answers",
+    "format_answer_list",
+    "grade_answers",
+    "run_list_cli",
+    "worked_reference",
+]
+
+KINDS = ("number", "expression", "gradient", "worked")
+ANSWER_TIMEOUT = 5.0
+"""Seconds one answer may take to parse and check (each in its own forked child)."""
+WORKED_RTOL = 5e-4
+"""Default tolerance of a worked number: 4 significant figures, as a hand computation gives."""
+WORKED_ATOL = 5e-6
+_NUMBER_RTOL = 1e-3
+_KEYS = {
+    "id", "part", "points", "kind", "title", "prompt", "symbols", "shape", "expected", "loss",
+    "wrt", "define", "helpers", "rtol", "atol", "sig_figs", "variants", "chain", "name",
+    "decimals", "timeout", "unit",
+}
+_VARIANT_KEYS = {"name", "expr", "credit", "feedback"}
+
+
+@dataclass(frozen=True)
+class AnswerSpec:
+    """One ``[[answers]]`` table of ``assignment.toml``."""
+
+    id: str
+    """The key students answer under (``3.1.a5``); dots allowed, as in TOML dotted keys."""
+    part: str
+    """Breakdown part it counts towards."""
+    points: float
+    """Points it is worth."""
+    kind: str
+    """``number``, ``expression``, ``gradient`` or ``worked``."""
+    title: str = ""
+    """Short name of the quantity."""
+    prompt: str = ""
+    """What to write, in the words students read (shown by ``grader list``)."""
+    symbols: str = ""
+    """Symbols answers may use, with shapes (``X: d x n; lambda: scalar``)."""
+    shape: str = ""
+    """Shape of the answer as students are told (``d x 1``, ``scalar``)."""
+    expected: str | float | None = None
+    """The answer (expression, number, or the worked formula); never shown to students."""
+    loss: str = ""
+    """``gradient``: the scalar loss whose gradient is asked."""
+    wrt: str = ""
+    """``gradient``: the symbol the gradient is taken with respect to."""
+    define: tuple[tuple[str, str], ...] = ()
+    """``gradient``: symbols computed from others (``Y_hat = softmax(...)``), in order."""
+    helpers: str = ""
+    """``gradient``: symbols only the definitions use (random inputs they are built from)."""
+    rtol: float | None = None
+    """``number``/``worked``: relative tolerance."""
+    atol: float = 0.0
+    """``number``/``worked``: absolute tolerance (needed when the answer is 0)."""
+    sig_figs: int | None = None
+    """``number``/``worked``: significant figures (sets ``rtol``)."""
+    variants: tuple[dict[str, Any], ...] = ()
+    """Named wrong answers and automatic diagnoses: ``{name, expr, credit, feedback}``."""
+    chain: str = ""
+    """``worked``: the ``[worked.<chain>]`` table of constants it belongs to."""
+    name: str = ""
+    """``worked``: the name later formulas of the chain use for this number."""
+    decimals: int | None = None
+    """``worked``: the number is the value rounded to this many decimals."""
+    timeout: float = ANSWER_TIMEOUT
+    """Seconds the check may take."""
+
+    @property
+    def case_name(self) -> str:
+        return f"answer {self.id}"
+
+    def equiv_variants(self) -> list[tuple[str, str | None, float, str]]:
+        out = []
+        for v in self.variants:
+            expr = v.get("expr")
+            out.append((str(v["name"]), None if expr is None else str(expr),
+                        float(v.get("credit", 0.0)), str(v.get("feedback", ""))))
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the specs
+# ---------------------------------------------------------------------------------------------
+
+
+def answer_specs(assignment: Assignment) -> list[AnswerSpec]:
+    """The assignment's answer parts, checked; ``AssignmentError`` says what is wrong."""
+    where = f"{assignment.path / 'assignment.toml'}"
+    part_ids = {p.id for p in assignment.parts}
+    chains = assignment.raw.get("worked", {})
+    specs: list[AnswerSpec] = []
+    for index, raw in enumerate(assignment.answer_parts, start=1):
+        specs.append(_read_spec(raw, f"{where}, [[answers]] #{index}", part_ids, chains))
+    ids = [s.id for s in specs]
+    for s in specs:
+        if ids.count(s.id) > 1:
+            raise AssignmentError(f"{where}: answer id {s.id!r} is declared twice")
+        clash = [o for o in ids if o.startswith(s.id + ".")]
+        if clash:
+            # In TOML, "3.1 = 2" and "3.1.a = 1" cannot both be written.
+            raise AssignmentError(f"{where}: answer id {s.id!r} is a prefix of {clash[0]!r}; "
+                                  "students could not write both in TOML")
+    for chain in {s.chain for s in specs if s.kind == "worked"}:
+        names = [s.name for s in specs if s.chain == chain]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise AssignmentError(f"{where}: worked chain {chain!r} uses the name "
+                                  f"{sorted(dup)[0]!r} twice")
+    return specs
+
+
+def _read_spec(raw: Mapping[str, Any], where: str, part_ids: set[str],  # noqa: PLR0912
+               chains: Mapping[str, Any]) -> AnswerSpec:
+    unknown = set(raw) - _KEYS
+    if unknown:
+        raise AssignmentError(f"{where}: unknown keys {sorted(unknown)}; known: {sorted(_KEYS)}")
+    for key in ("id", "part", "points", "kind"):
+        if key not in raw:
+            raise AssignmentError(f"{where}: '{key}' is missing")
+    sid, kind = str(raw["id"]), str(raw["kind"])
+    where = f"{where} ({sid})"
+    if kind not in KINDS:
+        raise AssignmentError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
+    if part_ids and str(raw["part"]) not in part_ids:
+        raise AssignmentError(f"{where}: part {raw['part']!r} is not a [[parts]] id")
+    points = float(raw["points"])
+    if not points >= 0:
+        raise AssignmentError(f"{where}: points must be >= 0")
+    needed = {"number": ("expected",), "expression": ("expected", "symbols"),
+              "gradient": ("loss", "wrt", "symbols"), "worked": ("expected", "chain", "name")}
+    for key in needed[kind]:
+        if key not in raw:
+            raise AssignmentError(f"{where}: a {kind} answer needs '{key}'")
+    variants = tuple(dict(v) for v in raw.get("variants", ()))
+    for v in variants:
+        if set(v) - _VARIANT_KEYS or "name" not in v:
+            raise AssignmentError(f"{where}: a variant is {{name, expr, credit, feedback}}, "
+                                  f"got {sorted(v)}")
+        if not 0.0 <= float(v.get("credit", 0.0)) <= 1.0:
+            raise AssignmentError(f"{where}: variant {v['name']!r}: credit must be in [0, 1]")
+    define = raw.get("define", {})
+    if not isinstance(define, dict):
+        raise AssignmentError(f"{where}: 'define' is a table of name = expression")
+    if kind == "worked" and str(raw["chain"]) not in chains:
+        raise AssignmentError(f"{where}: there is no [worked.{raw['chain']}] table of constants")
+    sig = raw.get("sig_figs")
+    return AnswerSpec(
+        id=sid, part=str(raw["part"]), points=points, kind=kind,
+        title=str(raw.get("title", "")), prompt=str(raw.get("prompt", "")),
+        symbols=str(raw.get("symbols", "")), shape=str(raw.get("shape", "")),
+        expected=raw.get("expected"), loss=str(raw.get("loss", "")),
+        wrt=str(raw.get("wrt", "")),
+        define=tuple((str(k), str(v)) for k, v in define.items()),
+        helpers=str(raw.get("helpers", "")),
+        rtol=None if raw.get("rtol") is None else float(raw["rtol"]),
+        atol=float(raw.get("atol", WORKED_ATOL if kind == "worked" else 0.0)),
+        sig_figs=None if sig is None else int(sig), variants=variants,
+        chain=str(raw.get("chain", "")), name=str(raw.get("name", "")),
+        decimals=None if raw.get("decimals") is None else int(raw["decimals"]),
+        timeout=float(raw.get("timeout", ANSWER_TIMEOUT)),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Grading
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Verdict:
+    credit: float
+    message: str
+    internal: str = ""
+    correct: bool = False
+
+
+def grade_answers(assignment: Assignment, submission: Any | None, *,
+                  missing_message: str = "") -> list[Outcome]:
+    """One ``Outcome`` per answer part of ``assignment``, graded from ``submission.answers``.
+
+    ``submission`` is a ``grader.load.Submission`` (or None when it could not be read: every
+    part then earns 0 with ``missing_message``). A problem with one answer (unreadable, too
+    long, too slow to check) is that answer's result; it never stops the others.
+    """
+    specs = answer_specs(assignment)
+    if not specs:
+        return []
+    answers: Mapping[str, Any] = getattr(submission, "answers", {}) or {}
+    values = _number_values(specs, answers)
+    worked = _grade_worked(assignment, [s for s in specs if s.kind == "worked"], answers, values)
+    outcomes = []
+    for spec in specs:
+        if spec.id not in answers:
+            text = missing_message or (f"no answer for {spec.id}: write it in your answers file "
+                                       f"as {_toml_example(spec)}")
+            verdict = _Verdict(0.0, text)
+        elif spec.kind == "worked":
+            verdict = worked[spec.id]
+        else:
+            verdict = _grade_one(spec, answers[spec.id], values.get(spec.id))
+        info = CaseInfo(nodeid=f"answers::{spec.id}", name=spec.case_name, points=spec.points,
+                        part=spec.part, visibility="visible", tags=("answer",))
+        fraction = min(max(verdict.credit, 0.0), 1.0)
+        outcomes.append(Outcome(info=info, status="passed" if verdict.correct else "failed",
+                                fraction=fraction, messages=[verdict.message],
+                                internal=verdict.internal))
+    return outcomes
+
+
+def _toml_example(spec: AnswerSpec) -> str:
+    if spec.kind in {"number", "worked"}:
+        return f"{spec.id} = 0.1234"
+    return f'{spec.id} = "your expression"'
+
+
+def _grade_one(spec: AnswerSpec, given: Any, value: Any) -> _Verdict:
+    from grader import equiv
+
+    if spec.kind == "number":
+        result = _number_result(spec, given, value, _constant(spec.expected, spec.id))
+    elif spec.kind == "expression":
+        if not isinstance(given, str):
+            given = _number_text(given)
+        result = equiv.check_equivalent(str(spec.expected), given, spec.symbols,
+                                        variants=spec.equiv_variants(), timeout=spec.timeout)
+    else:
+        if not isinstance(given, str):
+            given = _number_text(given)
+        result = equiv.check_gradient(spec.loss, spec.wrt, given, spec.symbols,
+                                      define=spec.define, helpers=spec.helpers,
+                                      variants=spec.equiv_variants(), timeout=spec.timeout)
+    return _from_result(result)
+
+
+def _number_text(x: Any) -> str:
+    return repr(float(x)) if isinstance(x, (int, float)) and not isinstance(x, bool) else str(x)
+
+
+def _from_result(result: Any) -> _Verdict:
+    internal = {"verdict": result.verdict, "diagnosis": result.diagnosis,
+                "method": result.method}
+    if result.counterexample is not None:
+        internal["counterexample"] = result.counterexample
+    return _Verdict(result.credit, result.message,
+                    json.dumps(internal, default=str)[:4000], result.equivalent)
+
+
+def _number_result(spec: AnswerSpec, given: Any, value: Any, expected: float,
+                   variants: Sequence[tuple[str, str | None, float, str]] | None = None) -> Any:
+    """Compare a number answer; ``value`` is its float (or an error dict) when pre-evaluated."""
+    from grader.equiv import EquivResult, check_number
+
+    if isinstance(value, dict):
+        return EquivResult("parse-error", False, value.get("diagnosis"),
+                           f"Could not read your answer: {value['error']}", 0.0, None,
+                           "parse", value.get("position"))
+    rtol = spec.rtol if spec.rtol is not None else (
+        WORKED_RTOL if spec.kind == "worked" else _NUMBER_RTOL)
+    number = value if isinstance(value, float) else given
+    return check_number(number, expected, rtol=rtol, atol=spec.atol, sig_figs=spec.sig_figs,
+                        variants=spec.equiv_variants() if variants is None else variants,
+                        timeout=spec.timeout)
+
+
+def _constant(expected: Any, what: str) -> float:
+    """The value of a trusted constant (a number or an expression such as ``1/(1+e)``)."""
+    if isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        return float(expected)
+    from grader.mathparse import SymbolTable, parse_expression
+
+    try:
+        return float(parse_expression(str(expected), SymbolTable()).evaluate({}, {}))
+    except (AnswerParseError, TypeError, ValueError) as exc:
+        raise AssignmentError(f"answer {what}: expected value {expected!r}: {exc}") from None
+
+
+def _number_values(specs: Sequence[AnswerSpec], answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Evaluate every number-like answer at once in one forked child.
+
+    Returns id -> float, or id -> {"error", "position"} for text that is not a number. Text
+    that is too long is refused before anything is forked; if the batch fails as a whole (one
+    answer too slow), each is evaluated on its own so that only the bad one fails.
+    """
+    from grader.equiv import run_isolated
+    from grader.mathparse import MAX_INPUT_CHARS
+
+    out: dict[str, Any] = {}
+    texts: dict[str, str] = {}
+    for spec in specs:
+        if spec.kind not in {"number", "worked"} or spec.id not in answers:
+            continue
+        given = answers[spec.id]
+        if isinstance(given, bool) or not isinstance(given, (str, int, float)):
+            out[spec.id] = {"error": f"an answer must be a number or text, not "
+                            f"{type(given).__name__}"}
+        elif not isinstance(given, str):
+            out[spec.id] = float(given)
+        elif len(given) > MAX_INPUT_CHARS:
+            out[spec.id] = {"error": f"answer is too long ({len(given)} characters; the limit "
+                            f"is {MAX_INPUT_CHARS})", "position": MAX_INPUT_CHARS}
+        else:
+            texts[spec.id] = given
+    if not texts:
+        return out
+    timeout = max(ANSWER_TIMEOUT, 0.5 * len(texts))
+    reply = run_isolated(lambda: {"values": {k: _eval_number(t) for k, t in texts.items()}},
+                         timeout, memory_mb=512)
+    if "values" in reply:
+        for key, item in reply["values"].items():
+            out[key] = float(item["value"]) if "value" in item else item
+        return out
+    for key, text in texts.items():
+        single = run_isolated(lambda text=text: _eval_number(text), ANSWER_TIMEOUT,
+                              memory_mb=512)
+        if "internal" in single:
+            out[key] = {"error": f"it is too complex to check in {ANSWER_TIMEOUT:g}s; simplify "
+                        "it and try again", "diagnosis": "too-complex"}
+        else:
+            out[key] = float(single["value"]) if "value" in single else single
+    return out
+
+
+def _eval_number(text: str) -> dict[str, Any]:  # pragma: no cover - runs in the child
+    from grader.mathparse import SymbolTable, parse_expression
+
+    try:
+        expr = parse_expression(text.replace(",", "") if _is_plain_thousands(text) else text,
+                                SymbolTable())
+        if expr.is_matrix:
+            return {"error": "a number is expected, not a matrix", "position": 0}
+        value = float(expr.evaluate({}, {}))
+    except AnswerParseError as exc:
+        return {"error": str(exc), "position": exc.position}
+    except (ArithmeticError, ValueError, TypeError) as exc:
+        return {"error": f"it has no value ({type(exc).__name__})"}
+    if not math.isfinite(value):
+        return {"error": "it is not a finite number"}
+    return {"value": value}
+
+
+def _is_plain_thousands(text: str) -> bool:
+    """``1,234.5`` is a number with a thousands separator, not a list."""
+    body = text.strip().lstrip("+-")
+    head, _, _ = body.partition(".")
+    groups = head.split(",")
+    return len(groups) > 1 and groups[0].isdigit() and len(groups[0]) <= 3 and all(
+        g.isdigit() and len(g) == 3 for g in groups[1:])
+
+
+# -- worked numbers, error carried forward ----------------------------------------------------
+
+
+def worked_reference(constants: Mapping[str, float], steps: Sequence[AnswerSpec],
+                     earlier: Mapping[str, float]) -> dict[str, float]:
+    """The expected value of every step of a worked chain, from the given earlier values.
+
+    ``constants`` are the chain's data (inputs, starting weights, learning rate), ``steps`` its
+    answers in order, ``earlier`` the values to use for steps already answered (by step name).
+    A step found in ``earlier`` keeps that value for the steps after it; a step that is not is
+    computed from its formula. With ``earlier`` empty this is the correct computation; with a
+    student's own numbers it is what each later step should be if computed correctly from them.
+    """
+    from grader.mathparse import SymbolTable, parse_expression
+
+    names = [*constants, *(s.name for s in steps)]
+    table = SymbolTable.parse("; ".join(f"{n}: scalar" for n in names))
+    values: dict[str, float] = {table.lookup(k).name: float(v)  # type: ignore[union-attr]
+                                for k, v in constants.items()}
+    out: dict[str, float] = {}
+    for step in steps:
+        try:
+            expr = parse_expression(str(step.expected), table)
+            value = float(expr.evaluate(values, {}))
+        except (AnswerParseError, ArithmeticError, ValueError) as exc:
+            raise AssignmentError(f"worked answer {step.id}: formula {step.expected!r}: "
+                                  f"{exc}") from None
+        if step.decimals is not None:
+            value = _round_half_up(value, step.decimals)
+        out[step.name] = value
+        canon = table.lookup(step.name).name  # type: ignore[union-attr]
+        values[canon] = float(earlier[step.name]) if step.name in earlier else value
+    return out
+
+
+def _round_half_up(x: float, decimals: int) -> float:
+    scale = 10.0**decimals
+    return math.floor(x * scale + 0.5) / scale
+
+
+def _step_deps(step: AnswerSpec, names: Sequence[str], constants: Mapping[str, Any]) -> list[str]:
+    from grader.mathparse import SymbolTable, parse_expression
+
+    table = SymbolTable.parse("; ".join(f"{n}: scalar" for n in [*constants, *names]))
+    used = {s.name for s in parse_expression(str(step.expected), table).symbols()}
+    return [n for n in names if table.lookup(n).name in used]  # type: ignore[union-attr]
+
+
+def _grade_worked(assignment: Assignment, steps: Sequence[AnswerSpec],
+                  answers: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, _Verdict]:
+    out: dict[str, _Verdict] = {}
+    chains = assignment.raw.get("worked", {})
+    for chain in dict.fromkeys(s.chain for s in steps):
+        members = [s for s in steps if s.chain == chain]
+        constants = {str(k): float(v) for k, v in chains[chain].items()}
+        truth = worked_reference(constants, members, {})
+        own = {s.name: values[s.id] for s in members if isinstance(values.get(s.id), float)}
+        carried = worked_reference(constants, members, own)
+        names = [s.name for s in members]
+        for step in members:
+            if step.id not in answers:
+                continue
+            variants = [(str(v["name"]), None if v.get("expr") is None else
+                         repr(_chain_value(str(v["expr"]), constants, truth, step.id)),
+                         float(v.get("credit", 0.0)), str(v.get("feedback", "")))
+                        for v in step.variants]
+            out[step.id] = _grade_step(step, answers[step.id], values.get(step.id),
+                                       truth, carried, own,
+                                       _step_deps(step, names, constants), variants)
+    return out
+
+
+def _chain_value(text: str, constants: Mapping[str, float], values: Mapping[str, float],
+                 what: str) -> float:
+    """A trusted formula of a worked chain (a variant's wrong formula) at the given values."""
+    from grader.mathparse import SymbolTable, parse_expression
+
+    table = SymbolTable.parse("; ".join(f"{n}: scalar" for n in [*constants, *values]))
+    point = {table.lookup(k).name: float(v)  # type: ignore[union-attr]
+             for k, v in {**constants, **values}.items()}
+    try:
+        return float(parse_expression(text, table).evaluate(point, {}))
+    except (AnswerParseError, ArithmeticError, ValueError) as exc:
+        raise AssignmentError(f"worked answer {what}: variant {text!r}: {exc}") from None
+
+
+def _grade_step(step: AnswerSpec, given: Any, value: Any, truth: Mapping[str, float],  # noqa: PLR0917
+                carried: Mapping[str, float], own: Mapping[str, float],
+                deps: Sequence[str], variants: Sequence[tuple[str, str | None, float, str]],
+                ) -> _Verdict:
+    want = truth[step.name]
+    if step.decimals is not None:
+        return _grade_rounded(step, given, value, want, carried, own, deps, variants)
+    result = _number_result(step, given, value, want, variants)
+    if result.equivalent:
+        return _from_result(result)
+    alt = carried[step.name]
+    wrong_deps = [d for d in deps if d in own and not _near(own[d], truth[d], step)]
+    if isinstance(value, float) and wrong_deps and _near(value, alt, step) \
+            and not _near(alt, want, step):
+        used = ", ".join(f"{d} = {own[d]:.6g}" for d in wrong_deps)
+        return _Verdict(1.0, f"Correct for your own earlier values: consistent with your "
+                        f"{used}, carried forward (full credit for this step).",
+                        json.dumps({"carried_forward": True, "expected": want,
+                                    "expected_from_own_values": alt}), True)
+    verdict = _from_result(result)
+    if isinstance(value, float) and wrong_deps:
+        used = ", ".join(f"{d} = {own[d]:.6g}" for d in wrong_deps)
+        verdict.message += (f" It is not consistent with your own {used} either (computed "
+                            "from them, this step comes out differently).")
+    return verdict
+
+
+def _near(a: float, b: float, step: AnswerSpec) -> bool:
+    rtol = step.rtol if step.rtol is not None else WORKED_RTOL
+    if step.sig_figs:
+        rtol = 0.5 * 10.0 ** (1 - step.sig_figs)
+    return abs(a - b) <= rtol * abs(b) + step.atol
+
+
+def _grade_rounded(step: AnswerSpec, given: Any, value: Any, want: float,  # noqa: PLR0917
+                   carried: Mapping[str, float], own: Mapping[str, float],
+                   deps: Sequence[str], variants: Sequence[tuple[str, str | None, float, str]],
+                   ) -> _Verdict:
+    """A number rounded to ``step.decimals``: exactly the rounded value is expected."""
+    if not isinstance(value, float):
+        return _from_result(_number_result(step, given, value, want, variants))
+    digits = f"{step.decimals} decimals"
+    half = 0.5 * 10.0 ** -(step.decimals or 0)
+
+    def same(a: float, b: float) -> bool:
+        return abs(a - b) <= 1e-9 * max(1.0, abs(b))
+
+    if same(value, want):
+        return _Verdict(1.0, f"Correct (rounded to {digits}).", "", True)
+    alt = carried[step.name]
+    own_deps = [d for d in deps if d in own]
+    if own_deps and same(value, alt) and not same(alt, want):
+        used = ", ".join(f"{d} = {own[d]:.6g}" for d in own_deps)
+        return _Verdict(1.0, f"Correct for your own earlier values: {value:g} is your {used} "
+                        f"rounded to {digits}, carried forward (full credit for this step).",
+                        json.dumps({"carried_forward": True, "expected": want}), True)
+    for name, expr, credit, feedback in variants:
+        if expr is not None and same(value, float(expr)):
+            return _Verdict(credit, feedback or f"Not correct: this is the known mistake "
+                            f"'{name}'.", json.dumps({"variant": name}))
+    if abs(value - want) < half:
+        return _Verdict(0.0, f"Not correct: give the value rounded to exactly {digits}.",
+                        json.dumps({"expected": want}))
+    return _Verdict(0.0, f"Not correct: the value rounded to {digits} is different.",
+                    json.dumps({"expected": want}))
+
+
+# ---------------------------------------------------------------------------------------------
+# grader list
+# ---------------------------------------------------------------------------------------------
+
+
+def describe_answers(assignment: Assignment) -> list[dict[str, Any]]:
+    """What students need to write each answer: id, kind, points, symbols with shapes, form.
+
+    Uses only keys the student kit keeps (no expected answers, no variants), so it works on
+    the kit's copy of ``assignment.toml`` as well.
+    """
+    from grader.mathparse import SymbolTable
+
+    out = []
+    chains = assignment.raw.get("worked", {})
+    for raw in assignment.answer_parts:
+        kind = str(raw.get("kind", ""))
+        symbols = []
+        if raw.get("symbols"):
+            try:
+                table = SymbolTable.parse(str(raw["symbols"]))
+            except AnswerParseError as exc:
+                raise AssignmentError(f"answer {raw.get('id')}: symbols: {exc}") from None
+            for spec in table.specs.values():
+                shape = "scalar" if spec.shape is None else f"{spec.shape[0]} x {spec.shape[1]}"
+                if spec.structure not in {"general", "real"}:
+                    shape += f" ({spec.structure})"
+                symbols.append({"name": spec.display, "shape": shape})
+        entry: dict[str, Any] = {
+            "id": str(raw.get("id")), "part": str(raw.get("part", "")), "kind": kind,
+            "points": float(raw.get("points", 0)), "title": str(raw.get("title", "")),
+            "prompt": str(raw.get("prompt", "")), "symbols": symbols,
+            "shape": str(raw.get("shape", "")),
+            "form": _form(kind, raw, symbols),
+        }
+        if kind == "worked" and raw.get("chain") in chains:
+            entry["given"] = {str(k): v for k, v in chains[raw["chain"]].items()}
+        out.append(entry)
+    return out
+
+
+def _form(kind: str, raw: Mapping[str, Any], symbols: Sequence[Mapping[str, str]]) -> str:
+    if kind == "number":
+        return ("a number: a decimal (0.2689) or a constant expression such as 1/(1+e); it is "
+                "compared with a relative tolerance, so do not round it much")
+    if kind == "worked":
+        if raw.get("decimals") is not None:
+            return f"a number rounded to {raw['decimals']} decimals"
+        return ("a number: give at least 4 significant figures (0.001573, not 0.0016); a value "
+                "computed correctly from your own earlier numbers counts as correct")
+    names = ", ".join(s["name"] for s in symbols) or "no symbols"
+    shape = str(raw.get("shape", "")).strip()
+    what = ("a scalar expression" if shape in {"", "scalar", "1 x 1"}
+            else f"an expression whose value is a {shape} matrix")
+    form = (f"{what} in {names}, as text or LaTeX (X^T, X^{{-1}}, \\frac{{a}}{{b}}, \\odot for "
+            "the elementwise product)")
+    if kind == "gradient":
+        form += "; it is checked against finite differences of the loss, so any correct form passes"
+    return form
+
+
+def format_answer_list(assignment: Assignment, entries: Sequence[Mapping[str, Any]]) -> str:
+    """The human-readable table ``grader list`` prints."""
+    total = sum(e["points"] for e in entries)
+    lines = [f"{assignment.name}: {len(entries)} typed answers, {total:g} points", ""]
+    if not entries:
+        return "\n".join([f"{assignment.name} has no typed answers.", ""])
+    lines += [
+        "Hand in answers in a TOML file (one line per answer id; text in quotes), e.g.",
+        f"    {_toml_example_raw(entries[0])}",
+        "alone (grader grade ASSIGNMENT answers.toml), as answers.toml next to your code, or in",
+        "notebook cells tagged with the answer id (the cell's text is the answer).",
+        "",
+    ]
+    for e in entries:
+        head = f"{e['id']}  [{e['kind']}, {e['points']:g} pt, part {e['part']}]"
+        if e["title"]:
+            head += f"  {e['title']}"
+        lines.append(head)
+        if e["prompt"]:
+            lines.append(f"    {e['prompt']}")
+        if e["symbols"]:
+            lines.append("    symbols: " + "; ".join(f"{s['name']}: {s['shape']}"
+                                                     for s in e["symbols"]))
+        if e.get("given"):
+            lines.append("    given: " + ", ".join(f"{k} = {v:g}" if isinstance(v, float | int)
+                                                   else f"{k} = {v}"
+                                                   for k, v in e["given"].items()))
+        if e["shape"]:
+            lines.append(f"    shape: {e['shape']}")
+        lines.append(f"    write: {e['form']}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_example_raw(entry: Mapping[str, Any]) -> str:
+    if entry["kind"] in {"number", "worked"}:
+        return f"{entry['id']} = 0.1234"
+    return f'{entry["id"]} = "X^T (X w - y)"'
+
+
+def run_list_cli(assignment: str | Path, *, as_json: bool, out: TextIO) -> int:
+    """``grader list``: print the answer parts of an assignment; exit 0."""
+    a = resolve(assignment)
+    entries = describe_answers(a)
+    if as_json:
+        out.write(json.dumps({"assignment": a.name, "answers": entries}, indent=2) + "\n")
+    else:
+        out.write(format_answer_list(a, entries))
+    return 0
