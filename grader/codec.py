@@ -92,6 +92,12 @@ class _Encoder:
         if len(self.out) + n > self.max_bytes:
             raise CodecError(f"value is larger than the {self.max_bytes // (1024 * 1024)} MiB limit")
 
+    def _count(self, n: int) -> None:
+        # Refuse an oversized container before walking it: walking ten million items to find
+        # out costs the submission's own time limit, and then the message names a timeout.
+        if self.items + n > MAX_ITEMS:
+            raise CodecError(f"value has more than {MAX_ITEMS} items")
+
     def put(self, v: Any, depth: int) -> None:  # noqa: PLR0912 - one branch per wire type
         if depth > MAX_DEPTH:
             raise CodecError(f"value is nested more than {MAX_DEPTH} levels deep")
@@ -127,10 +133,12 @@ class _Encoder:
             self._room(len(v))
             out += _Tag.BYTES + _U32.pack(len(v)) + bytes(v)
         elif t is list or t is tuple:
+            self._count(len(v))
             out += (_Tag.LIST if t is list else _Tag.TUPLE) + _U32.pack(len(v))
             for item in list.__iter__(v) if t is list else tuple.__iter__(v):
                 self.put(item, depth + 1)
         elif t is dict:
+            self._count(2 * len(v))
             out += _Tag.DICT + _U32.pack(len(v))
             for key, item in dict.items(v):
                 if type(key) is not str:
