@@ -456,7 +456,8 @@ class Sandbox:
         err = reply.get("error") or {}
         if err.get("type") == "MissingAttribute":
             raise SubmissionError(f"`{err.get('message')}` is not defined", kind="missing")
-        kind = "memory" if err.get("type") == "MemoryError" else "exception"
+        kind = {"MemoryError": "memory", "ResultNotData": "not-data"}.get(
+            str(err.get("type")), "exception")
         raise SubmissionError(_describe_error(err), kind=kind, detail=str(err.get("traceback")))
 
 
@@ -557,6 +558,7 @@ def _named(exc: SubmissionError, label: str) -> SubmissionError:
             "died": f"calling `{label}`: {exc.student_message}",
             "exception": f"calling `{label}` raised {exc.student_message}",
             "memory": f"calling `{label}` {exc.student_message}",
+            "not-data": f"`{label}` {exc.student_message}",
         }.get(exc.kind, f"`{label}`: {exc.student_message}")
     return SubmissionError(msg, kind=exc.kind, detail=exc.detail)
 
