@@ -55,10 +55,17 @@ ABSTRACT_SOCKET = f"\0grader-hostile-{LISTEN_PORT}"
 SECRET_ENV = "GRADER_HOSTILE_SECRET"
 #: Names hostile submissions use for files they plant; none may appear outside their scratch.
 PLANTED = re.compile(r"grader-hostile|results\.json|report\.json|leaked\.txt|pwned", re.I)
-WATCHED_DIRS = ("/tmp", "/var/tmp", "/dev/shm", str(Path.home()))  # noqa: S108
+WATCHED_DIRS = ("/tmp", "/var/tmp", "/dev/shm", str(Path.home()))
 TREE_DIRS = ("grader", "problems", "reference")
 
 PR_SET_CHILD_SUBREAPER = 36
+#: What the corpus writes when it plants something: a changed trusted file carrying one of these
+#: (or a file deleted, or one of the planted names) is an attack that worked. Other changes to the
+#: tree during a grade are people editing the project at the same time; they are listed, not failed.
+PLANTED_TEXT = ("forge_edit_disk", "GRADER_FORGED", "grader-hostile", "grader_hostile",
+                "shadow module")
+PLANTED_NAMES = re.compile(r"(^|/)(conftest\.py|sitecustomize\.py|usercustomize\.py|[^/]*\.pth|"
+                           r"results\.json|report\.json)$")
 
 
 # ------------------------------------------------------------------------------ the corpus
@@ -387,7 +394,7 @@ def grade_case(case: Case, assignment_dir: Path, workdir: Path, *, secrets: list
         with private_tempdir(workdir / "tmp") as tmp:
             try:
                 report = grade(assignment, path, namespaces=namespaces)
-            except Exception as exc:  # noqa: BLE001 - a crash of the grader is what we tally
+            except Exception as exc:
                 crashed = f"{type(exc).__name__}: {exc}"
                 report = {}
             seconds = time.monotonic() - t0
@@ -419,10 +426,48 @@ def grade_case(case: Case, assignment_dir: Path, workdir: Path, *, secrets: list
         crashed=crashed)
 
 
+def tampered_files(o: Outcome) -> list[str]:
+    """Changed files of the trusted tree that an attack explains: deleted, named like a planted
+    file, or carrying a planted marker."""
+    out = []
+    for rel in o.tree_changed:
+        path = ROOT / rel
+        if not path.exists() or PLANTED_NAMES.search(rel):
+            out.append(rel)
+            continue
+        with contextlib.suppress(OSError):
+            data = path.read_bytes()
+            if any(m.encode() in data for m in PLANTED_TEXT):
+                out.append(rel)
+    return out
+
+
 def student_text(report: dict[str, Any]) -> str:
     """Everything in a report a student sees."""
     return "\n".join([report.get("output", ""), *(t.get("output", "")
                                                    for t in report.get("tests", []))])
+
+
+def _declared_problems(r: dict[str, Any], exp: Expectation) -> list[str]:
+    """How a report differs from its declared status, exact score and messages."""
+    problems = []
+    if r["status"] != exp.status:
+        problems.append(f"status {r['status']!r}, expected {exp.status!r}")
+    for t in r["tests"]:
+        want = t["max_score"] if t.get("part") in exp.credit else 0.0
+        if abs(t["score"] - want) > 1e-9:
+            problems.append(f"test {t['name']!r} (part {t.get('part')}) scored {t['score']}, "
+                            f"expected {want}")
+    honest = sum(t["max_score"] for t in r["tests"] if t.get("part") in exp.credit)
+    if abs(r["score"] - honest) > 1e-9:
+        problems.append(f"score {r['score']}, expected the honest {honest}")
+    if exp.credit and not any(t.get("part") in exp.credit for t in r["tests"]):
+        problems.append(f"no test belongs to the credited parts {exp.credit}")
+    if exp.message not in student_text(r):
+        problems.append(f"message {exp.message!r} not in the student-facing text")
+    if exp.instructor and exp.instructor not in report_strings(r.get("instructor", {})):
+        problems.append(f"{exp.instructor!r} not in the instructor section")
+    return problems
 
 
 def judge(o: Outcome, *, exact: bool = True) -> list[str]:
@@ -437,32 +482,17 @@ def judge(o: Outcome, *, exact: bool = True) -> list[str]:
         return [f"the grader crashed: {o.crashed}"]
     exp = o.case.expect.get(o.assignment)
     if exact and exp is not None:
-        if r["status"] != exp.status:
-            problems.append(f"status {r['status']!r}, expected {exp.status!r}")
-        for t in r["tests"]:
-            want = t["max_score"] if t.get("part") in exp.credit else 0.0
-            if abs(t["score"] - want) > 1e-9:
-                problems.append(f"test {t['name']!r} (part {t.get('part')}) scored {t['score']}, "
-                                f"expected {want}")
-        honest = sum(t["max_score"] for t in r["tests"] if t.get("part") in exp.credit)
-        if abs(r["score"] - honest) > 1e-9:
-            problems.append(f"score {r['score']}, expected the honest {honest}")
-        if exp.credit and not any(t.get("part") in exp.credit for t in r["tests"]):
-            problems.append(f"no test belongs to the credited parts {exp.credit}")
-        if exp.message not in student_text(r):
-            problems.append(f"message {exp.message!r} not in the student-facing text")
-        if exp.instructor and exp.instructor not in json.dumps(r.get("instructor", {})):
-            problems.append(f"{exp.instructor!r} not in the instructor section")
+        problems += _declared_problems(r, exp)
     try:
         from grader.report import validate
 
         validate(r)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         problems.append(f"report is not schema-valid: {exc}")
     if o.seconds > o.time_limit:
         problems.append(f"took {o.seconds:.1f} s, limit {o.time_limit:g} s")
     checks = [("processes left", o.leftovers), ("scratch left", o.scratch_left),
-              ("files planted", o.planted), ("project tree changed", o.tree_changed),
+              ("files planted", o.planted), ("project tree changed", tampered_files(o)),
               ("site-packages added", o.site_packages_added), ("leaked", o.leaks),
               ("network contact", o.contacts), ("grader process tampered", o.tampered)]
     problems += [f"{what}: {found}" for what, found in checks if found]
@@ -499,7 +529,7 @@ def tally(outcomes: list[Outcome]) -> str:
         "|---|---|---|---|---|---|---|",
         f"| {len(cases)} | {len(outcomes)} | {n(forged)} | {n(lambda o: o.leaks)} | "
         f"{n(lambda o: o.crashed)} | "
-        f"{n(lambda o: o.leftovers or o.scratch_left or o.planted or o.tree_changed)} | "
+        f"{n(lambda o: o.leftovers or o.scratch_left or o.planted or tampered_files(o))} | "
         f"{n(judge)} |",
         "",
         "| submission | kind | attack | assignment | status | score | honest | verdict |",
@@ -522,7 +552,7 @@ def run_corpus(only: str = "", log: Any = None) -> list[Outcome]:
     become_subreaper()
     secrets = secret_lines()
     outcomes = []
-    bystander = subprocess.Popen(["sleep", "3600"])  # noqa: S607 - must outlive every grade
+    bystander = subprocess.Popen(["sleep", "3600"])
     try:
         with tempfile.TemporaryDirectory(prefix="tally-hostile-") as tmp:
             work = Path(tmp)
@@ -538,7 +568,7 @@ def run_corpus(only: str = "", log: Any = None) -> list[Outcome]:
                     if log is not None:
                         verdict = judge(o)
                         print(f"{case.name:32} {a:20} {o.report.get('score', '-')!s:>6} "
-                              f"{o.seconds:5.1f}s {'ok' if not verdict else verdict}", file=log)
+                              f"{o.seconds:5.1f}s {verdict or 'ok'}", file=log)
     finally:
         bystander.kill()
         bystander.wait()
@@ -552,7 +582,7 @@ def _warm_up() -> None:
 
     for a in ASSIGNMENTS:
         importlib.import_module(f"reference.{a}")
-    import grader.api  # noqa: F401
+    import grader.api
     import grader.run  # noqa: F401
 
 

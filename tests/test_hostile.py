@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("tally_hostile", ROOT / "scripts" / "tally_hostile.py")
+_spec = importlib.util.spec_from_file_location("tally_hostile",
+                                               ROOT / "scripts" / "tally_hostile.py")
 assert _spec is not None and _spec.loader is not None
 th = importlib.util.module_from_spec(_spec)
 sys.modules["tally_hostile"] = th

@@ -45,5 +45,5 @@ def _bigint(*args, **kwargs):
 
 forward = sgd_step = batch_gradients = _ten_gb
 loss = cross_entropy = _bigint
-gradients = output_delta = _many
-hidden_delta = sgd_step_per_weight = _deep
+output_delta = ridge_path = _many
+gradients = hidden_delta = sgd_step_per_weight = _deep

@@ -61,7 +61,7 @@ for root in sorted(roots):
         for f in files:
             if f.endswith((".py", ".toml", ".json")):
                 _try(os.path.join(dirpath, f))
-        _try(os.path.join(dirpath, "conftest.py"), "raise SystemExit('planted')\n", "w")
+        _try(os.path.join(dirpath, "conftest.py"), "raise SystemExit('grader-hostile conftest')\n", "w")
         _try(os.path.join(dirpath, "__pycache__", "checks.cpython-311.pyc"), "x", "w")
     _try(os.path.join(root, "checks.py"), EVIL)
 for sp in {*site.getsitepackages(), sysconfig.get_paths()["purelib"], *sys.path}:
