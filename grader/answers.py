@@ -214,6 +214,8 @@ class _Verdict:
     message: str
     internal: str = ""
     correct: bool = False
+    carried: bool = False
+    """Correct only when computed from the student's own earlier (wrong) numbers."""
 
 
 def grade_answers(assignment: Assignment, submission: Any | None, *,
@@ -244,7 +246,11 @@ def grade_answers(assignment: Assignment, submission: Any | None, *,
                         part=spec.part, visibility="visible", tags=("answer",))
         fraction = min(max(verdict.credit, 0.0), 1.0)
         outcomes.append(Outcome(info=info, status="passed" if verdict.correct else "failed",
-                                fraction=fraction, messages=[verdict.message],
+                                fraction=fraction,
+                                # A passed answer says nothing, unless its points come from
+                                # error carried forward: the student must learn that.
+                                messages=[] if verdict.correct and not verdict.carried
+                                else [verdict.message],
                                 internal=verdict.internal))
     return outcomes
 
@@ -493,7 +499,7 @@ def _grade_step(step: AnswerSpec, given: Any, value: Any, truth: Mapping[str, fl
         return _Verdict(1.0, f"Correct for your own earlier values: consistent with your "
                         f"{used}, carried forward (full credit for this step).",
                         json.dumps({"carried_forward": True, "expected": want,
-                                    "expected_from_own_values": alt}), True)
+                                    "expected_from_own_values": alt}), True, True)
     verdict = _from_result(result)
     if isinstance(value, float) and wrong_deps:
         used = ", ".join(f"{d} = {own[d]:.6g}" for d in wrong_deps)
@@ -530,7 +536,7 @@ def _grade_rounded(step: AnswerSpec, given: Any, value: Any, want: float,  # noq
         used = ", ".join(f"{d} = {own[d]:.6g}" for d in own_deps)
         return _Verdict(1.0, f"Correct for your own earlier values: {value:g} is your {used} "
                         f"rounded to {digits}, carried forward (full credit for this step).",
-                        json.dumps({"carried_forward": True, "expected": want}), True)
+                        json.dumps({"carried_forward": True, "expected": want}), True, True)
     for name, expr, credit, feedback in variants:
         if expr is not None and same(value, float(expr)):
             return _Verdict(credit, feedback or f"Not correct: this is the known mistake "

@@ -56,12 +56,18 @@ def grade_many(assignment: str | Path | Assignment, submissions: Sequence[str | 
     a = assignment if isinstance(assignment, Assignment) else resolve(assignment)
     reports: list[dict[str, Any] | None] = [None] * len(submissions)
     loaded: list[tuple[int, Submission]] = []
+    answer_ids = [str(entry.get("id")) for entry in a.answer_parts]
     for i, path in enumerate(submissions):
         try:
-            loaded.append((i, load_submission(path, module=a.module)))
+            sub = load_submission(path, module=a.module, answer_ids=answer_ids)
         except LoadError as exc:
             reports[i] = _load_error_report(a, Path(path), str(exc), started, public_only,
                                             validate_report)
+            continue
+        if sub.has_code:
+            loaded.append((i, sub))
+        else:
+            reports[i] = _answers_only_report(a, sub, started, public_only, validate_report)
     # One submission: start its worker directly (fastest to first result). Several: fork them
     # from a zygote that has imported NumPy once.
     zygote = None
@@ -93,13 +99,14 @@ def _hidden(a: Assignment, sub: Submission, extra_hide: tuple[str, ...]) -> set[
             str(Path(sub.path).resolve().parent), *extra_hide}
 
 
-def _report(a: Assignment, sub: Submission, run: RunResult, seconds: float,
+def _report(a: Assignment, sub: Submission, run: RunResult, seconds: float,  # noqa: PLR0917
             public_only: bool, validate_report: bool = True) -> dict[str, Any]:
-    scores = score_outcomes(run.outcomes, a.parts)
+    outcomes = [*run.outcomes, *_answer_outcomes(a, sub, public_only)]
+    scores = score_outcomes(outcomes, a.parts)
     instructor: dict[str, Any] = {"stdout": run.output, "events": run.events}
     if run.detail.strip():
         instructor["detail"] = run.detail.strip()
-    details = {o.info.name: o.internal for o in run.outcomes if o.internal}
+    details = {o.info.name: o.internal for o in outcomes if o.internal}
     if details:
         instructor["tests"] = details
     isolation = dict(run.isolation)
@@ -108,18 +115,20 @@ def _report(a: Assignment, sub: Submission, run: RunResult, seconds: float,
         scores=scores, assignment=a.name, status=run.status,
         submission={"path": sub.path, "kind": sub.kind, "sha256": sub.sha256, "notes": sub.notes},
         execution_time=seconds, isolation=isolation, message=run.message,
-        notes=sub.notes, instructor=instructor, grader_version=__version__,
+        notes=[*sub.notes, *_passed_notes(outcomes)], instructor=instructor,
+        grader_version=__version__,
         public_only=public_only)
     if validate_report:
         validate(report)
     return report
 
 
-def _load_error_report(a: Assignment, path: Path, message: str, started: float,
+def _load_error_report(a: Assignment, path: Path, message: str, started: float,  # noqa: PLR0917
                        public_only: bool, validate_report: bool = True) -> dict[str, Any]:
     from grader.run import run_pytest
 
     outcomes = run_pytest(a, None, public_only=public_only, collect_only=True)
+    outcomes += _answer_outcomes(a, None, public_only)
     text = f"Your submission could not be read: {message}"
     for o in outcomes:
         o.status = "failed"
@@ -131,6 +140,50 @@ def _load_error_report(a: Assignment, path: Path, message: str, started: float,
         scores=scores, assignment=a.name, status="load-error",
         submission={"path": str(path), "kind": kind, "sha256": ""},
         execution_time=time.monotonic() - started, isolation={"level": "none"}, message=text,
+        grader_version=__version__, public_only=public_only)
+    if validate_report:
+        validate(report)
+    return report
+
+
+def _answer_outcomes(a: Assignment, sub: Submission | None, public_only: bool) -> list[Any]:
+    """Outcomes of the typed-answer parts (none for ``grader check``: the answer key stays with
+    the instructor, as hidden tests do)."""
+    if public_only or not a.answer_parts:
+        return []
+    from grader.answers import grade_answers
+
+    return grade_answers(a, sub)
+
+
+def _passed_notes(outcomes: Sequence[Any]) -> list[str]:
+    """Messages of passed outcomes (an answer earning its points by error carried forward says
+    so), which the per-test output leaves out for passed tests."""
+    return [f"{o.info.name}: {m}" for o in outcomes if o.status == "passed" for m in o.messages]
+
+
+def _answers_only_report(a: Assignment, sub: Submission, started: float, public_only: bool,
+                         validate_report: bool = True) -> dict[str, Any]:
+    """A submission of typed answers only: code tests fail as "no code", answers are graded."""
+    from grader.run import run_pytest
+
+    outcomes = run_pytest(a, None, public_only=public_only, collect_only=True)
+    for o in outcomes:
+        o.status = "failed"
+        o.messages = [f"No code was handed in (this submission holds only typed answers), so "
+                      f"this test could not run; hand in {a.module}.py for it."]
+    outcomes += _answer_outcomes(a, sub, public_only)
+    scores = score_outcomes(outcomes, a.parts)
+    details = {o.info.name: o.internal for o in outcomes if o.internal}
+    # The report schema knows py, ipynb and folder submissions; an answers file is "unknown".
+    kind = sub.kind if sub.kind in {"py", "ipynb", "folder"} else "unknown"
+    report = build_report(
+        scores=scores, assignment=a.name, status="graded",
+        submission={"path": sub.path, "kind": kind, "sha256": sub.sha256, "notes": sub.notes},
+        execution_time=time.monotonic() - started, isolation={"level": "none"},
+        message="Only typed answers were handed in; the tests of code score 0.",
+        notes=[*sub.notes, *_passed_notes(outcomes)],
+        instructor={"tests": details} if details else {},
         grader_version=__version__, public_only=public_only)
     if validate_report:
         validate(report)
