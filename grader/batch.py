@@ -293,8 +293,11 @@ class _Worker:
         self._send(config)
 
     def _send(self, message: dict[str, Any]) -> None:
-        self.stdin.write(json.dumps(message).encode() + b"\n")
-        self.stdin.flush()
+        # A process that already died shows up as end-of-file on its output, where the pool
+        # handles it; a broken pipe here must not end the batch.
+        with contextlib.suppress(OSError):
+            self.stdin.write(json.dumps(message).encode() + b"\n")
+            self.stdin.flush()
 
     def give(self, student: Student, timeout: float) -> None:
         self.student = student

@@ -502,3 +502,39 @@ def test_summary_of_synthetic_reports_and_escaped_html():
     page = render_html(s)
     assert "<script>" not in page and "<img" not in page
     assert "&lt;script&gt;" in page and "Most of the class failed" in page
+
+
+@pytest.mark.slow
+def test_a_grader_process_killed_while_grading_is_replaced(tmp_path: Path):
+    """When a grader process dies mid-grading (here: SIGKILL from outside), its student is
+    graded again on a fresh process and the batch still ends ok."""
+    import threading
+
+    assignment = small_assignment(tmp_path)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copyfile(EXAMPLES / "correct.py", subs / "ann.py")
+    out = tmp_path / "out"
+    killed: list[int] = []
+
+    def killer() -> None:
+        deadline = time.monotonic() + 30
+        while not killed and time.monotonic() < deadline:
+            if (out / "batch.log").exists():
+                pids = [e["pid"] for e in read_log(out / "batch.log") if e["event"] == "worker"]
+                if pids:
+                    os.kill(pids[0], signal.SIGKILL)
+                    killed.append(pids[0])
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    result = grader.batch(assignment, subs, out, jobs=1, progress=False)
+    thread.join()
+    assert killed
+    assert result.ok and result.statuses == {"ann": "graded"}
+    events = [(e["event"], e.get("reason", "")) for e in read_log(out / "batch.log")
+              if e.get("student") == "ann"]
+    assert events[0][0] == "retry" and "exited" in events[0][1]
+    assert events[-1][0] == "graded"
+    assert json.loads((out / "ann.json").read_text())["score"] == 30.0
