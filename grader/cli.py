@@ -84,6 +84,12 @@ def _cmd_equiv(args: argparse.Namespace) -> int:
                          out=sys.stdout)
 
 
+def _cmd_list(args: argparse.Namespace) -> int:
+    from grader.answers import run_list_cli
+
+    return run_list_cli(args.assignment, as_json=args.json, out=sys.stdout)
+
+
 def _cmd_batch(args: argparse.Namespace) -> int:
     from grader.batch import ZipLimits, batch
 
@@ -158,6 +164,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("given", help="the answer to check")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_equiv)
+
+    p = sub.add_parser("list", help="show an assignment's typed-answer parts and how to write "
+                                    "them",
+                       description="List the typed answers an assignment asks for: id, kind, "
+                                   "points, symbols with their shapes and the form the answer "
+                                   "takes. Never shows expected answers.")
+    p.add_argument("assignment", help="assignment folder, or a name under problems/")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_list)
 
     p = sub.add_parser("batch", help="grade a folder or zip export of submissions in parallel",
                        description="Grade every student's file or folder (or a Gradescope/LMS "
