@@ -18,6 +18,7 @@ __all__ = [
     "check_scalar",
     "check_true",
     "grade",
+    "grade_answers",
     "points",
 ]
 
@@ -28,6 +29,7 @@ _LAZY = {
     "check_true": "grader.checks",
     "points": "grader.plugin",
     "grade": "grader.api",
+    "grade_answers": "grader.answers",
     "batch": "grader.batch",
     "SubmissionError": "grader.errors",
 }

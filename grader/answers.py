@@ -237,7 +237,7 @@ def grade_answers(assignment: Assignment, submission: Any | None, *,
         if spec.id not in answers:
             text = missing_message or (f"no answer for {spec.id}: write it in your answers file "
                                        f"as {_toml_example(spec)}")
-            verdict = _Verdict(0.0, text)
+            verdict = _Verdict(0.0, text, json.dumps({"diagnosis": "missing"}))
         elif spec.kind == "worked":
             verdict = worked[spec.id]
         else:
@@ -498,7 +498,7 @@ def _grade_step(step: AnswerSpec, given: Any, value: Any, truth: Mapping[str, fl
         used = ", ".join(f"{d} = {own[d]:.6g}" for d in wrong_deps)
         return _Verdict(1.0, f"Correct for your own earlier values: consistent with your "
                         f"{used}, carried forward (full credit for this step).",
-                        json.dumps({"carried_forward": True, "expected": want,
+                        json.dumps({"diagnosis": "carried-forward", "expected": want,
                                     "expected_from_own_values": alt}), True, True)
     verdict = _from_result(result)
     if isinstance(value, float) and wrong_deps:
@@ -529,23 +529,25 @@ def _grade_rounded(step: AnswerSpec, given: Any, value: Any, want: float,  # noq
         return abs(a - b) <= 1e-9 * max(1.0, abs(b))
 
     if same(value, want):
-        return _Verdict(1.0, f"Correct (rounded to {digits}).", "", True)
+        return _Verdict(1.0, f"Correct (rounded to {digits}).",
+                        json.dumps({"diagnosis": None}), True)
     alt = carried[step.name]
     own_deps = [d for d in deps if d in own]
     if own_deps and same(value, alt) and not same(alt, want):
         used = ", ".join(f"{d} = {own[d]:.6g}" for d in own_deps)
         return _Verdict(1.0, f"Correct for your own earlier values: {value:g} is your {used} "
                         f"rounded to {digits}, carried forward (full credit for this step).",
-                        json.dumps({"carried_forward": True, "expected": want}), True, True)
+                        json.dumps({"diagnosis": "carried-forward", "expected": want}), True,
+                        True)
     for name, expr, credit, feedback in variants:
         if expr is not None and same(value, float(expr)):
             return _Verdict(credit, feedback or f"Not correct: this is the known mistake "
-                            f"'{name}'.", json.dumps({"variant": name}))
+                            f"'{name}'.", json.dumps({"diagnosis": name}))
     if abs(value - want) < half:
         return _Verdict(0.0, f"Not correct: give the value rounded to exactly {digits}.",
-                        json.dumps({"expected": want}))
+                        json.dumps({"diagnosis": "not-rounded", "expected": want}))
     return _Verdict(0.0, f"Not correct: the value rounded to {digits} is different.",
-                    json.dumps({"expected": want}))
+                    json.dumps({"diagnosis": None, "expected": want}))
 
 
 # ---------------------------------------------------------------------------------------------
