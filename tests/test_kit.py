@@ -18,7 +18,7 @@ from grader.assignment import read, resolve
 from grader.cli import main
 from grader.errors import UsageError
 from grader.export import reference_files
-from grader.kit import dump_toml, kit_toml, student_kit
+from grader.kit import ANSWER_KEYS_SHOWN, dump_toml, kit_toml, student_kit
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(p.parent.name for p in (ROOT / "problems").glob("*/assignment.toml"))
@@ -91,6 +91,10 @@ def test_kit_has_no_hidden_test_reference_code_or_answer(name: str, tmp_path: Pa
         for test_name in hidden_names:
             assert test_name not in text, f"{path.relative_to(kit)} names hidden {test_name}"
     assert (kit / submission_file).read_bytes() == (a.path / "starter.py").read_bytes()
+    shipped = tomllib.loads((kit / "grading" / name / "assignment.toml").read_text())
+    for entry in shipped.get("answers", []):
+        assert set(entry) <= set(ANSWER_KEYS_SHOWN), entry
+    assert len(shipped.get("answers", [])) == len(a.answer_parts)
 
 
 def test_kit_checks_work_with_grader_check(tmp_path: Path, capsys):
