@@ -22,6 +22,7 @@ Student text is parsed and evaluated only in forked children with time and memor
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -230,6 +231,8 @@ def grade_answers(assignment: Assignment, submission: Any | None, *,
     if not specs:
         return []
     answers: Mapping[str, Any] = getattr(submission, "answers", {}) or {}
+    if any(s.kind in {"expression", "gradient"} and s.id in answers for s in specs):
+        _warm_up_sympy()
     values = _number_values(specs, answers)
     worked = _grade_worked(assignment, [s for s in specs if s.kind == "worked"], answers, values)
     outcomes = []
@@ -253,6 +256,24 @@ def grade_answers(assignment: Assignment, submission: Any | None, *,
                                 else [verdict.message],
                                 internal=verdict.internal))
     return outcomes
+
+
+@functools.cache
+def _warm_up_sympy() -> None:
+    """Run SymPy's lazily imported machinery once in this (trusted) process.
+
+    Each answer is checked in a freshly forked child; what SymPy imports or caches on first use
+    would otherwise be redone in every child (about 0.1 s each).
+    """
+    import sympy as sp
+
+    a, b = sp.symbols("a b", positive=True)
+    sp.cancel(sp.together(a**2 / b**2 - b / a))
+    sp.expand((a + b) ** 3 - a * b)
+    sp.N(sp.exp(a).subs(a, 1) - sp.E, 40)
+    m = sp.Symbol("m", integer=True, positive=True)
+    A, B = sp.MatrixSymbol("A", m, m), sp.MatrixSymbol("B", m, m)
+    sp.expand((A + B) * (A - B) - A * A)
 
 
 def _toml_example(spec: AnswerSpec) -> str:
@@ -449,6 +470,8 @@ def _grade_worked(assignment: Assignment, steps: Sequence[AnswerSpec],
     chains = assignment.raw.get("worked", {})
     for chain in dict.fromkeys(s.chain for s in steps):
         members = [s for s in steps if s.chain == chain]
+        if not any(s.id in answers for s in members):
+            continue
         constants = {str(k): float(v) for k, v in chains[chain].items()}
         truth = worked_reference(constants, members, {})
         own = {s.name: values[s.id] for s in members if isinstance(values.get(s.id), float)}
