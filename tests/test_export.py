@@ -184,8 +184,8 @@ def test_ci_script_grades_a_checkout_with_a_downloaded_bundle(bundle: Path, tmp_
     results = json.loads((out / "results.json").read_text())
     validate(results)
     direct = grade("cs189_hw4_backprop", EXAMPLES / "mistake_no_bias.py")
-    assert results["score"] == direct["score"] < 30
-    assert f"Score: {direct['score']:g} / 30 (graded)" in done.stdout
+    assert 0 < results["score"] == direct["score"] < results["max_score"]
+    assert f"Score: {direct['score']:g} / {direct['max_score']:g} (graded)" in done.stdout
 
 
 def test_ci_script_refuses_an_altered_bundle_and_a_missing_one(bundle: Path, tmp_path: Path):
