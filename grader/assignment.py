@@ -59,9 +59,35 @@ class Assignment:
         return self.path / "tests" / "hidden"
 
     @property
+    def reference_root(self) -> Path | None:
+        """The folder holding ``reference/`` beside this assignment's ``problems/``, if any.
+
+        Reference solutions are never part of the installed package (students install it too);
+        the trusted grader finds them in the course's checkout, next to the assignments.
+        """
+        root = self.path.parent.parent
+        return root if (root / "reference" / "__init__.py").is_file() else None
+
+    @property
     def reference_module(self) -> str:
         """Module the ``reference`` fixture imports (``reference.<name>`` unless declared)."""
         return str(self.raw.get("assignment", {}).get("reference", f"reference.{self.name}"))
+
+
+def import_reference(assignment: Assignment) -> Any:
+    """Import the assignment's reference module in this (trusted) process."""
+    import importlib
+    import sys
+
+    root = assignment.reference_root
+    if root is not None and str(root) not in sys.path:
+        sys.path.append(str(root))
+    try:
+        return importlib.import_module(assignment.reference_module)
+    except ModuleNotFoundError as exc:
+        raise AssignmentError(f"{assignment.name}: its reference solution "
+                              f"{assignment.reference_module} is not available here ({exc}); "
+                              "the reference fixture needs the course's checkout") from None
 
 
 def problems_roots() -> list[Path]:

@@ -9,7 +9,6 @@ fixture (a proxy to the isolated worker), so nothing the student does can touch 
 from __future__ import annotations
 
 import hashlib
-import importlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 import pytest
 
+from grader.assignment import Assignment, import_reference
 from grader.checks import CheckFailed
 from grader.errors import SubmissionError
 from grader.score import CaseInfo
@@ -117,11 +117,10 @@ class GraderPlugin:
     collection and fixture set-up happen once per session, not once per submission.
     """
 
-    def __init__(self, *, assignment: str, sessions: Sessions | None, reference_module: str,
-                 public_dir: str, hidden_dir: str) -> None:
+    def __init__(self, *, assignment: Assignment, sessions: Sessions | None) -> None:
         self.assignment = assignment
         self.sessions = sessions
-        self.reference_module = reference_module
+        public_dir, hidden_dir = str(assignment.public_tests), str(assignment.hidden_tests)
         self.public_dir = public_dir
         self.hidden_dir = hidden_dir
         self.infos: dict[str, CaseInfo] = {}
@@ -197,13 +196,13 @@ def submission(request: pytest.FixtureRequest) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def reference(request: pytest.FixtureRequest) -> Any:
     """The reference solution module (trusted)."""
-    return importlib.import_module(_state(request).reference_module)
+    return import_reference(_state(request).assignment)
 
 
 @pytest.fixture
 def rng(request: pytest.FixtureRequest) -> np.random.Generator:
     """A generator seeded from the assignment and the test's name: same inputs every run."""
-    key = f"{_state(request).assignment}:{request.node.originalname}".encode()
+    key = f"{_state(request).assignment.name}:{request.node.originalname}".encode()
     return np.random.default_rng(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
 
 

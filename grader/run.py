@@ -85,10 +85,7 @@ def run_pytest(assignment: Assignment, sessions: Sessions | None, *, public_only
     submission. With ``sessions=None`` the tests are only collected (one set of outcomes).
     """
     paths = [assignment.public_tests] + ([] if public_only else [assignment.hidden_tests])
-    state = GraderPlugin(assignment=assignment.name, sessions=sessions,
-                         reference_module=assignment.reference_module,
-                         public_dir=str(assignment.public_tests),
-                         hidden_dir=str(assignment.hidden_tests))
+    state = GraderPlugin(assignment=assignment, sessions=sessions)
     json_report = JSONReport()
     sink = io.StringIO()
     old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
