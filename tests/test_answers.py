@@ -1,0 +1,487 @@
+"""Typed answers: loading (TOML, folder, tagged notebook cells), kinds, error carried forward,
+limits, reports with answer parts, hostile answer text, and ``grader list``."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from grader.answers import ANSWER_TIMEOUT, answer_specs, grade_answers
+from grader.assignment import Assignment, resolve
+from grader.cli import main
+from grader.errors import AssignmentError, LoadError
+from grader.load import MAX_ANSWERS, load_submission
+from grader.score import score_outcomes
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "submissions" / "examples"
+
+
+def _ids(name: str) -> list[str]:
+    return [str(e["id"]) for e in resolve(name).answer_parts]
+
+
+def _custom(answer_parts: list[dict[str, Any]], worked: dict[str, Any] | None = None
+            ) -> Assignment:
+    """mathml_hw4 with other answer parts (its parts and paths stay)."""
+    a = resolve("mathml_hw4")
+    raw = dict(a.raw)
+    raw["worked"] = worked or {}
+    return Assignment(name=a.name, path=a.path, title=a.title, seed=a.seed, module=a.module,
+                      limits=a.limits, parts=a.parts, answer_parts=tuple(answer_parts), raw=raw)
+
+
+def _by_id(outcomes: list[Any]) -> dict[str, Any]:
+    return {o.info.name.removeprefix("answer "): o for o in outcomes}
+
+
+def _diagnosis(outcome: Any) -> Any:
+    return json.loads(outcome.internal).get("diagnosis") if outcome.internal else None
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+def test_toml_file_reads_dotted_keys_quoted_keys_and_tables(tmp_path: Path) -> None:
+    """A .toml submission holds answers only; dotted keys, quoted keys and [tables] all name
+    the same dotted ids, and numbers become floats."""
+    path = tmp_path / "answers.toml"
+    path.write_text('1.1 = "M^T M"\n"2.1.solution" = \'(X^\\top X)^{-1}\'\n'
+                    "[3.1]\na3 = 0.2689\n\n[3.1.grad]\nW13 = -1\n")
+    sub = load_submission(path, module="mathml_hw4", answer_ids=_ids("mathml_hw4"))
+    assert (sub.kind, sub.files, sub.has_code) == ("toml", {}, False)
+    assert sub.answers == {"1.1": "M^T M", "2.1.solution": "(X^\\top X)^{-1}",
+                           "3.1.a3": 0.2689, "3.1.grad.W13": -1.0}
+
+
+def test_malformed_toml_is_a_load_error_with_line_and_column(tmp_path: Path) -> None:
+    """Broken TOML raises LoadError naming the line and column and how to write an answer."""
+    path = tmp_path / "a.toml"
+    path.write_text('1.1 = "M^T M"\n1.2 = M^T\n')
+    with pytest.raises(LoadError, match=r"line 2, column 7.*3\.1\.a5 = 0\.8337"):
+        load_submission(path, module="hw")
+
+
+def test_answer_that_is_not_text_or_number_is_refused(tmp_path: Path) -> None:
+    """A list or a boolean as an answer is a load error naming the answer."""
+    path = tmp_path / "a.toml"
+    path.write_text("[3.1]\na3 = [0.2, 0.3]\n")
+    with pytest.raises(LoadError, match=r"'3\.1\.a3' is a list"):
+        load_submission(path, module="hw")
+
+
+def test_too_many_answers_is_a_load_error(tmp_path: Path) -> None:
+    """More than MAX_ANSWERS answers is refused before anything is graded."""
+    path = tmp_path / "a.toml"
+    path.write_text("".join(f"k{i} = {i}\n" for i in range(MAX_ANSWERS + 1)))
+    with pytest.raises(LoadError, match="more than"):
+        load_submission(path, module="hw")
+
+
+def test_unknown_answer_ids_are_dropped_with_a_note(tmp_path: Path) -> None:
+    """Ids the assignment does not have are ignored, and a note says so."""
+    path = tmp_path / "a.toml"
+    path.write_text('1.1 = "M^T M"\nwarmup1 = "M^T M"\n')
+    sub = load_submission(path, module="mathml_hw4", answer_ids=_ids("mathml_hw4"))
+    assert list(sub.answers) == ["1.1"]
+    assert "warmup1" in sub.notes[0] and "grader list" in sub.notes[0]
+
+
+def test_folder_with_code_and_answers_toml(tmp_path: Path) -> None:
+    """A folder with code and answers.toml gives both the code and the answers."""
+    (tmp_path / "hw.py").write_text("def f():\n    return 1\n")
+    (tmp_path / "answers.toml").write_text('1.1 = "M^T M"\n')
+    sub = load_submission(tmp_path, module="hw", answer_ids=["1.1"])
+    assert sub.has_code and sub.answers == {"1.1": "M^T M"}
+
+
+def test_folder_with_only_answers_has_no_code(tmp_path: Path) -> None:
+    """A folder holding only answers.toml loads as an answers-only submission."""
+    (tmp_path / "answers.toml").write_text('1.1 = "M^T M"\n')
+    sub = load_submission(tmp_path, module="hw", answer_ids=["1.1"])
+    assert not sub.has_code and sub.answers == {"1.1": "M^T M"}
+
+
+def _notebook(tmp_path: Path, cells: list[Any]) -> Path:
+    nb = new_notebook()
+    nb.cells = cells
+    path = tmp_path / "work.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def _tag(cell: Any, tag: str) -> Any:
+    cell.metadata["tags"] = [tag]
+    return cell
+
+
+def test_notebook_cells_tagged_with_an_answer_id_are_answers_not_code(tmp_path: Path) -> None:
+    """Markdown and code cells tagged with an answer id are answers; the code module leaves
+    them out (M^T is not Python), so it still compiles."""
+    path = _notebook(tmp_path, [
+        new_code_cell("def f():\n    return 1\n"),
+        _tag(new_markdown_cell("$$M^\\top M$$"), "1.1"),
+        _tag(new_code_cell("M^T"), "1.2"),
+        _tag(new_code_cell("x = 1"), "not-an-answer"),
+    ])
+    sub = load_submission(path, module="hw", answer_ids=["1.1", "1.2"])
+    assert sub.answers == {"1.1": "$$M^\\top M$$", "1.2": "M^T"}
+    source = sub.files["hw.py"].decode()
+    compile(source, "hw.py", "exec")
+    assert "M^T" not in source and "x = 1" in source
+
+
+def test_notebook_of_answer_cells_only_has_no_code(tmp_path: Path) -> None:
+    """A notebook whose only cells are tagged answers is an answers-only submission."""
+    path = _notebook(tmp_path, [new_markdown_cell("# My answers"),
+                                _tag(new_code_cell("M^T M"), "1.1")])
+    sub = load_submission(path, module="hw", answer_ids=["1.1"])
+    assert not sub.has_code and sub.answers == {"1.1": "M^T M"}
+
+
+def test_example_notebook_with_tagged_cells_grades_every_answer() -> None:
+    """The example notebook's tagged cells (Markdown LaTeX and code cells) earn every point."""
+    a = resolve("softmax_regression")
+    sub = load_submission(EXAMPLES / "softmax_regression" / "answers_notebook.ipynb",
+                          module=a.module, answer_ids=_ids(a.name))
+    assert sub.has_code
+    outcomes = grade_answers(a, sub)
+    assert all(o.status == "passed" for o in outcomes), [o.messages for o in outcomes]
+
+
+EXAMPLE_SCORES = {
+    ("cs189_hw4_backprop", "answers_correct.toml"): 8.5,
+    ("cs189_hw4_backprop", "answers_mistakes.toml"): 4.0,
+    ("cs229_ps2", "answers_correct.toml"): 16.5,
+    ("cs229_ps2", "answers_mistakes.toml"): 9.5,
+    ("mathml_hw4", "answers_correct.toml"): 26.25,
+    ("mathml_hw4", "answers_mistakes.toml"): 20.375,
+    ("softmax_regression", "answers_correct.toml"): 18.0,
+    ("softmax_regression", "answers_mistakes.toml"): 9.75,
+}
+
+
+def test_every_answer_example_is_listed() -> None:
+    """Every answers_*.toml example has its expected score below."""
+    found = {(p.parent.name, p.name) for p in EXAMPLES.glob("*/answers_*.toml")}
+    assert found == set(EXAMPLE_SCORES)
+
+
+@pytest.mark.parametrize(("name", "file"), sorted(EXAMPLE_SCORES))
+def test_answer_example_scores(name: str, file: str) -> None:
+    """Each answer example earns exactly its documented answer score (also stated in the
+    file's header comment)."""
+    a = resolve(name)
+    path = EXAMPLES / name / file
+    sub = load_submission(path, module=a.module, answer_ids=_ids(name))
+    assert sub.notes == []
+    scores = score_outcomes(grade_answers(a, sub), a.parts)
+    assert scores.score == pytest.approx(EXAMPLE_SCORES[(name, file)], abs=1e-9)
+    assert f"{EXAMPLE_SCORES[(name, file)]:g} of {scores.max_score:g}" in path.read_text()
+
+
+# -- kinds ------------------------------------------------------------------------------------
+
+NUMBER = {"id": "n", "part": "1", "points": 2, "kind": "number", "expected": "1/(1+e)"}
+
+
+def test_number_uses_a_relative_tolerance_not_rounding() -> None:
+    """A number is right within its relative tolerance (0.2689 for 1/(1+e) at 1e-3), not by
+    its rounding; 0.27 is outside 1e-3 but inside 2 significant figures."""
+    a = _custom([NUMBER, {**NUMBER, "id": "m", "sig_figs": 2}])
+    got = _by_id(grade_answers(a, SimpleNamespace(answers={"n": "0.2689", "m": "0.27"})))
+    assert got["n"].status == "passed" and got["m"].status == "passed"
+    got = _by_id(grade_answers(a, SimpleNamespace(answers={"n": 0.27, "m": "0.3"})))
+    assert got["n"].status == "failed" and got["m"].status == "failed"
+
+
+def test_expression_shape_error_is_reported_as_such() -> None:
+    """An expression whose shapes do not fit gets a shape-error message that names them."""
+    a = _custom([{"id": "e", "part": "1", "points": 1, "kind": "expression",
+                  "symbols": "X: n x d; y: n x 1", "expected": "X^T y"}])
+    [o] = grade_answers(a, SimpleNamespace(answers={"e": "X y"}))
+    assert o.status == "failed" and o.fraction == 0.0
+    assert "shape" in o.messages[0] and "(n x d)" in o.messages[0]
+
+
+def test_gradient_is_checked_against_the_loss_not_a_formula() -> None:
+    """A gradient in an unexpected but correct form passes, because the check differentiates
+    the loss numerically; a wrong one is diagnosed."""
+    a = _custom([{"id": "g", "part": "1", "points": 1, "kind": "gradient",
+                  "symbols": "A: n x n; x: n x 1", "loss": "x^T A x", "wrt": "x"}])
+    [o] = grade_answers(a, SimpleNamespace(answers={"g": "A x + A^T x"}))
+    assert o.status == "passed"
+    [o] = grade_answers(a, SimpleNamespace(answers={"g": "2 A x"}))
+    assert o.status == "failed"
+
+
+def test_missing_answer_scores_zero_and_says_so() -> None:
+    """An unanswered part earns 0 with "no answer for <id>" and how to write it."""
+    [o] = grade_answers(_custom([NUMBER]), SimpleNamespace(answers={}))
+    assert o.status == "failed" and o.fraction == 0.0
+    assert o.messages[0].startswith("no answer for n") and "n = 0.1234" in o.messages[0]
+    assert o.info.tags == ("answer",) and o.info.part == "1" and o.info.points == 2
+
+
+def test_answer_outcome_metadata() -> None:
+    """Each answer outcome is named "answer <id>", tagged "answer", in its part, with points."""
+    a = resolve("cs189_hw4_backprop")
+    outcomes = grade_answers(a, SimpleNamespace(answers={}))
+    assert [o.info.name for o in outcomes] == [f"answer {i}" for i in _ids(a.name)]
+    assert {o.info.tags for o in outcomes} == {("answer",)}
+    assert sum(o.info.points for o in outcomes) == 8.5
+
+
+# -- error carried forward ----------------------------------------------------------------------
+
+
+def _mathml(answers: dict[str, Any]) -> dict[str, Any]:
+    return _by_id(grade_answers(resolve("mathml_hw4"), SimpleNamespace(answers=answers)))
+
+
+def test_later_step_from_own_wrong_value_earns_its_points() -> None:
+    """With a wrong a5, the loss computed from it earns full points and says so; a loss that
+    matches neither the truth nor the student's own a5 earns 0 and says both."""
+    got = _mathml({"3.1.a5": -0.5, "3.1.loss": 2.25})
+    assert got["3.1.a5"].fraction == 0.0
+    loss = got["3.1.loss"]
+    assert loss.status == "passed" and loss.fraction == 1.0
+    assert "consistent with your a5 = -0.5, carried forward" in loss.messages[0]
+    got = _mathml({"3.1.a5": -0.5, "3.1.loss": 3.0})
+    assert got["3.1.loss"].fraction == 0.0
+    assert "not consistent with your own a5 = -0.5" in got["3.1.loss"].messages[0]
+
+
+def test_gradient_from_own_activations_carries_forward() -> None:
+    """dL/dW13 computed from the student's own a3 and a5 earns full credit, naming both."""
+    a3, a5 = 0.3, -0.4
+    own = -2 * (1 - a5) * 2.0 * a3 * (1 - a3) * 1.0
+    got = _mathml({"3.1.a3": a3, "3.1.a5": a5, "3.1.grad.W13": f"{own:.6f}"})
+    assert got["3.1.grad.W13"].status == "passed"
+    assert "a3 = 0.3" in got["3.1.grad.W13"].messages[0]
+    assert "a5 = -0.4" in got["3.1.grad.W13"].messages[0]
+
+
+def test_rounded_table_from_own_updated_weight_carries_forward() -> None:
+    """The 2-decimal table entry of the student's own (wrong) updated weight earns its points;
+    the right table value does too."""
+    got = _mathml({"3.1.new.W13": 1.2049, "3.1.table.W13": 1.2})
+    assert got["3.1.new.W13"].fraction == 0.0
+    assert got["3.1.table.W13"].status == "passed"
+    assert "carried forward" in got["3.1.table.W13"].messages[0]
+    got = _mathml({"3.1.new.W13": 1.2049, "3.1.table.W13": 1.11})
+    assert got["3.1.table.W13"].status == "passed"
+
+
+def test_carried_forward_note_reaches_the_report_output(tmp_path: Path) -> None:
+    """A report's output tells the student which answers earned points by carrying forward."""
+    from grader.api import grade
+
+    path = tmp_path / "a.toml"
+    path.write_text("[3.1]\na5 = -0.5\nloss = 2.25\n")
+    report = grade("mathml_hw4", path)
+    assert "answer 3.1.loss: Correct for your own earlier values" in report["output"]
+    loss = next(t for t in report["tests"] if t["name"] == "answer 3.1.loss")
+    assert loss["score"] == loss["max_score"] == 0.25
+
+
+# -- limits and hostile text --------------------------------------------------------------------
+
+PATHOLOGICAL = {
+    "tower": "9^9^9^9",
+    "nested": "(" * 10_000 + "1" + ")" * 10_000,
+    "huge": "x" * 5_000_000,
+}
+
+
+def test_pathological_answers_get_clear_errors_within_the_limit() -> None:
+    """9^9^9^9, 10,000 nested brackets and a 5 MB string each fail with a clear message within
+    the time limit, as numbers and as expressions, and the other answers are still graded."""
+    parts = [{**NUMBER, "id": f"n.{k}"} for k in PATHOLOGICAL] + [
+        {"id": f"e.{k}", "part": "1", "points": 1, "kind": "expression",
+         "symbols": "x: scalar", "expected": "2 x"} for k in PATHOLOGICAL] + [
+        {**NUMBER, "id": "ok"}]
+    answers = {f"{kind}.{k}": v for k, v in PATHOLOGICAL.items() for kind in ("n", "e")}
+    answers["ok"] = "0.26894"
+    started = time.monotonic()
+    got = _by_id(grade_answers(_custom(parts), SimpleNamespace(answers=answers)))
+    assert time.monotonic() - started < 2 * ANSWER_TIMEOUT
+    assert got["ok"].status == "passed"
+    for key in answers:
+        if key == "ok":
+            continue
+        assert got[key].status == "failed" and got[key].fraction == 0.0, key
+        message = got[key].messages[0]
+        assert message.startswith("Could not read your answer"), (key, message)
+        assert len(message) < 400
+    assert "too large" in got["n.tower"].messages[0]
+    assert "too long" in got["e.huge"].messages[0]
+    assert "nest" in got["e.nested"].messages[0] or "too long" in got["e.nested"].messages[0]
+
+
+def test_five_megabyte_answer_in_a_toml_file_loads_and_fails_alone(tmp_path: Path) -> None:
+    """A 5 MB answer in an answers file does not stop loading; only that answer fails."""
+    path = tmp_path / "a.toml"
+    path.write_text(f'1.1 = "M^T M"\n1.2 = "{"M" * 5_000_000}"\n')
+    a = resolve("mathml_hw4")
+    sub = load_submission(path, module=a.module, answer_ids=_ids(a.name))
+    got = _by_id(grade_answers(a, sub))
+    assert got["1.1"].status == "passed"
+    assert "too long" in got["1.2"].messages[0]
+
+
+HOSTILE = [
+    "__import__('os').system('touch {marker}')",
+    "exec(\"open('{marker}', 'w')\")",
+    "eval(\"__import__('pathlib').Path('{marker}').touch()\")",
+    "(lambda: open('{marker}', 'w'))()",
+    "().__class__.__bases__[0].__subclasses__()",
+    "X.__class__",
+]
+
+
+def test_hostile_answer_text_never_executes(tmp_path: Path) -> None:
+    """Python in an answer is only ever parsed as math: nothing runs, each is refused with a
+    message, as a number, an expression and a gradient."""
+    marker = tmp_path / "pwned"
+    texts = [h.format(marker=marker) for h in HOSTILE]
+    parts, answers = [], {}
+    for i, text in enumerate(texts):
+        parts += [{**NUMBER, "id": f"n{i}"},
+                  {"id": f"e{i}", "part": "1", "points": 1, "kind": "expression",
+                   "symbols": "X: n x n", "expected": "X^T"},
+                  {"id": f"g{i}", "part": "1", "points": 1, "kind": "gradient",
+                   "symbols": "X: n x n", "loss": "tr(X)", "wrt": "X"}]
+        answers |= {f"n{i}": text, f"e{i}": text, f"g{i}": text}
+    got = _by_id(grade_answers(_custom(parts), SimpleNamespace(answers=answers)))
+    assert not marker.exists()
+    for key, outcome in got.items():
+        assert outcome.status == "failed" and outcome.fraction == 0.0, key
+        assert outcome.messages[0].startswith("Could not read your answer"), key
+
+
+# -- reports ----------------------------------------------------------------------------------
+
+
+def test_answers_only_report_is_schema_valid_and_scores_answers(tmp_path: Path) -> None:
+    """An answers-only .toml gets a valid report: every code test fails with "no code was
+    handed in", every answer part is a test tagged "answer", the score is the answers'."""
+    from grader.api import grade
+
+    report = grade("cs189_hw4_backprop", EXAMPLES / "cs189_hw4_backprop" / "answers_mistakes.toml")
+    assert report["status"] == "graded"
+    answers = [t for t in report["tests"] if "answer" in t["tags"]]
+    code = [t for t in report["tests"] if "answer" not in t["tags"]]
+    assert len(answers) == 7 and code
+    assert all(t["score"] == 0 and "No code was handed in" in t["output"] for t in code)
+    assert report["score"] == pytest.approx(4.0)
+    assert report["max_score"] == pytest.approx(30 + 8.5)
+    parts = {p["id"]: p for p in report["parts"]}
+    assert parts["1a"]["max_score"] == pytest.approx(6 + 1.5)
+
+
+def test_unreadable_submission_report_has_the_answer_parts(tmp_path: Path) -> None:
+    """A submission that cannot be read still lists the answer parts (score 0), so every
+    report of an assignment has the same maximum."""
+    from grader.api import grade
+
+    bad = tmp_path / "broken.ipynb"
+    bad.write_text("{not json")
+    report = grade("cs189_hw4_backprop", bad)
+    assert report["status"] == "load-error"
+    answers = [t for t in report["tests"] if "answer" in t["tags"]]
+    assert len(answers) == 7 and all(t["score"] == 0 for t in answers)
+    assert report["max_score"] == pytest.approx(38.5)
+
+
+@pytest.mark.slow
+def test_code_and_answers_in_one_folder(tmp_path: Path) -> None:
+    """A folder with correct code and correct answers.toml earns full marks, answers included."""
+    from grader.api import grade
+
+    (tmp_path / "backprop.py").write_bytes((EXAMPLES / "cs189_hw4_backprop" /
+                                            "correct.py").read_bytes())
+    (tmp_path / "answers.toml").write_bytes((EXAMPLES / "cs189_hw4_backprop" /
+                                             "answers_correct.toml").read_bytes())
+    report = grade("cs189_hw4_backprop", tmp_path)
+    assert report["score"] == report["max_score"] == pytest.approx(38.5)
+
+
+def test_grade_check_leaves_answers_out() -> None:
+    """grader check (public tests only) does not grade answers: the key stays hidden."""
+    from grader.api import grade
+
+    report = grade("cs189_hw4_backprop", EXAMPLES / "cs189_hw4_backprop" / "answers_correct.toml",
+                   public_only=True)
+    assert not [t for t in report["tests"] if "answer" in t["tags"]]
+
+
+# -- the assignment's declarations --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"kind": "essay"}, "kind 'essay'"),
+    ({"part": "9"}, "not a \\[\\[parts\\]\\] id"),
+    ({"expected": None}, "needs 'expected'"),
+    ({"colour": "red"}, "unknown keys"),
+    ({"variants": [{"name": "x", "credit": 2}]}, "credit must be in"),
+])
+def test_bad_answer_declarations_are_assignment_errors(change: dict[str, Any],
+                                                       message: str) -> None:
+    """Mistakes in an [[answers]] table are reported with what is wrong."""
+    entry = {k: v for k, v in {**NUMBER, **change}.items() if v is not None}
+    with pytest.raises(AssignmentError, match=message):
+        answer_specs(_custom([entry]))
+
+
+def test_answer_id_that_prefixes_another_is_refused() -> None:
+    """Ids "a" and "a.b" cannot both be written in TOML, so the assignment may not use both."""
+    with pytest.raises(AssignmentError, match="prefix"):
+        answer_specs(_custom([{**NUMBER, "id": "a"}, {**NUMBER, "id": "a.b"}]))
+
+
+@pytest.mark.parametrize("name", ["softmax_regression", "cs189_hw4_backprop", "cs229_ps2",
+                                  "mathml_hw4"])
+def test_every_assignment_declares_valid_answer_parts(name: str) -> None:
+    """Each assignment's answer parts load, belong to its parts and declare the shape shown to
+    students."""
+    specs = answer_specs(resolve(name))
+    assert specs
+    for s in specs:
+        if s.kind in {"expression", "gradient"}:
+            assert s.shape and s.symbols and s.prompt, s.id
+
+
+# -- grader list ------------------------------------------------------------------------------
+
+
+def test_grader_list_shows_forms_and_never_the_answers(capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    """grader list prints every id with kind, points, symbols and shapes, and no expected
+    answer or variant."""
+    assert main(["list", "softmax_regression"]) == 0
+    out = capsys.readouterr().out
+    for answer_id in _ids("softmax_regression"):
+        assert answer_id in out
+    assert "X: d x n" in out and "[gradient, 3 pt, part 2]" in out
+    assert "(1/n) X (Y_hat - Y)^T" not in out and "half-penalty" not in out
+
+
+def test_grader_list_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """grader list --json gives the same information as data."""
+    assert main(["list", "mathml_hw4", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["assignment"] == "mathml_hw4" and len(data["answers"]) == 58
+    first = data["answers"][0]
+    assert first["id"] == "1.1" and first["kind"] == "expression" and first["points"] == 1.0
+    assert {"name": "M", "shape": "p x m"} in first["symbols"]
+    worked = next(e for e in data["answers"] if e["id"] == "3.1.a3")
+    assert worked["given"]["W13"] == 1.0 and "4 significant figures" in worked["form"]
+    assert all("expected" not in e and "variants" not in e for e in data["answers"])
