@@ -286,7 +286,7 @@ class _Worker:
         self.fd = self.proc.stdout.fileno()
         os.set_blocking(self.fd, False)
         self.buffer = b""
-        self.student: Student | None = None
+        self.students: list[Student] = []
         self.deadline = 0.0
         self.started = 0.0
         self.done = 0
@@ -299,11 +299,12 @@ class _Worker:
             self.stdin.write(json.dumps(message).encode() + b"\n")
             self.stdin.flush()
 
-    def give(self, student: Student, timeout: float) -> None:
-        self.student = student
+    def give(self, students: list[Student], timeout: float) -> None:
+        """Hand over a chunk, graded in one session; ``timeout`` is per student."""
+        self.students = list(students)
         self.started = time.monotonic()
-        self.deadline = self.started + timeout
-        self._send({"id": student.id, "path": str(student.path)})
+        self.deadline = self.started + timeout * len(students)
+        self._send({"items": [{"id": s.id, "path": str(s.path)} for s in students]})
 
     def read_lines(self) -> tuple[list[bytes], bool]:
         """Complete lines received so far, and whether the process closed its end."""
@@ -365,21 +366,27 @@ def _worker_main() -> int:
     signal.signal(signal.SIGTERM, on_term)
     if os.getppid() == 1:
         return 143
-    from grader.api import grade
+    from grader.api import grade_many
 
     try:
         config = json.loads(sys.stdin.readline())
         hide = tuple(config["hide"])
         for line in sys.stdin:
-            request = json.loads(line)
+            items = json.loads(line)["items"]
+            # One pytest session and one zygote for the chunk; each student still gets a
+            # fresh, isolated worker of their own.
             try:
-                report = grade(config["assignment"], request["path"], extra_hide=hide)
-                reply = {"id": request["id"], "report": report}
-            except Exception:  # the supervisor writes the failure report
-                reply = {"id": request["id"], "error": traceback.format_exc()}
+                reports = grade_many(config["assignment"], [i["path"] for i in items],
+                                     extra_hide=hide)
+                replies = [{"id": i["id"], "report": r}
+                           for i, r in zip(items, reports, strict=True)]
+            except Exception:  # the supervisor writes the failure reports
+                error = traceback.format_exc()
+                replies = [{"id": i["id"], "error": error} for i in items]
             if stopping:
                 return 143
-            proto.write(json.dumps(reply, allow_nan=False) + "\n")
+            for reply in replies:
+                proto.write(json.dumps(reply, allow_nan=False) + "\n")
             proto.flush()
     except KeyboardInterrupt:
         return 143
@@ -460,7 +467,7 @@ def progress_wanted(stream: IO[str]) -> bool:
 
 def batch(assignment: str | Path | Assignment, submissions: str | Path, out: str | Path, *,
           jobs: int | None = None, force: bool = False, progress: bool | None = None,
-          zip_limits: ZipLimits = ZipLimits(), per_worker: int = 20,
+          zip_limits: ZipLimits = ZipLimits(), per_worker: int = 200,
           grade_timeout: float | None = None,
           on_report: Callable[[str, dict[str, Any]], None] | None = None) -> BatchResult:
     """Grade every submission in ``submissions`` (a folder or a zip export) into ``out``.
@@ -604,6 +611,10 @@ def _write_outputs(a: Assignment, out: Path, students: list[Student],
     write_summary(out, summarize(ordered, a, students=result.students, ignored=result.ignored))
 
 
+#: Most students one grader process grades in one session.
+CHUNK_MAX = 25
+
+
 class _Pool:
     """Up to ``jobs`` grader processes, each grading one submission at a time."""
 
@@ -639,26 +650,27 @@ class _Pool:
                     self._wait()
             finally:
                 for i, w in enumerate(self.workers):
-                    self._retire(i, force=w is not None and w.student is not None)
+                    self._retire(i, force=w is not None and bool(w.students))
                 self.selector.close()
 
     def _busy(self) -> list[_Worker]:
-        return [w for w in self.workers if w is not None and w.student is not None]
+        return [w for w in self.workers if w is not None and w.students]
 
     def _assign(self, err: IO[bytes]) -> None:
         for i in range(len(self.workers)):
             current = self.workers[i]
-            if current is not None and current.student is None and (
+            if current is not None and not current.students and (
                     not self.queue or current.done >= self.per_worker):
                 self._retire(i, force=False)
                 current = None
-            if not self.queue or (current is not None and current.student is not None):
+            if not self.queue or (current is not None and current.students):
                 continue
             if current is None:
                 current = self.workers[i] = _Worker(i, self.config, err)
                 self.selector.register(current.fd, selectors.EVENT_READ, i)
                 self.log.write("worker", pid=current.proc.pid)
-            current.give(self.queue.pop(), self.timeout)
+            chunk = [self.queue.pop() for _ in range(min(self._chunk_size(), len(self.queue)))]
+            current.give(chunk, self.timeout)
 
     def _wait(self) -> None:
         busy = self._busy()
@@ -673,39 +685,48 @@ class _Pool:
             for line in lines:
                 self._reply(w, line)
             if closed:
-                if w.student is not None:
+                if w.students:
                     self._failed(w, f"the grader process exited (code {w.proc.poll()}) while "
                                     "grading")
                 self._retire(key.data, force=True)
         now = time.monotonic()
         for i, w in enumerate(self.workers):
-            if w is not None and w.student is not None and now > w.deadline:
+            if w is not None and w.students and now > w.deadline:
                 self._failed(w, f"grading did not finish within {self.timeout:g} s; the grader "
                                 "process was stopped")
                 self._retire(i, force=True)
 
+    def _chunk_size(self) -> int:
+        # Big enough to spread a session's start-up over many students, small enough that
+        # both processes stay busy to the end and a killed batch loses little finished work.
+        return max(1, min(CHUNK_MAX, len(self.queue) // (4 * len(self.workers))))
+
     def _reply(self, w: _Worker, line: bytes) -> None:
-        student = w.student
-        if student is None:
+        if not w.students:
             return
         try:
             reply = json.loads(line)
-            ok = isinstance(reply, dict) and reply.get("id") == student.id
+            student = next((s for s in w.students if isinstance(reply, dict)
+                            and s.id == reply.get("id")), None)
         except ValueError:
-            ok = False
-        if not ok:
+            student = None
+        if student is None:
             self._failed(w, f"unreadable reply from the grader process: {line[:200]!r}")
-        elif "report" in reply:
+            return
+        w.students.remove(student)
+        w.done += 1
+        if "report" in reply:
             self.finish(student, reply["report"], time.monotonic() - w.started)
         else:
-            self._failed(w, str(reply.get("error", "no report")))
-        w.student = None
-        w.done += 1
+            self._fail_one(student, str(reply.get("error", "no report")), w.started)
 
     def _failed(self, w: _Worker, why: str) -> None:
-        student = w.student
-        assert student is not None
-        w.student = None
+        """Every student the process still had is retried (once) or given a failure report."""
+        students, w.students = w.students, []
+        for student in students:
+            self._fail_one(student, why, w.started)
+
+    def _fail_one(self, student: Student, why: str, started: float) -> None:
         tries = self.attempts[student.id] = self.attempts.get(student.id, 0) + 1
         self.log.write("retry" if tries < 2 else "failed", student=student.id,
                        reason=why[-2000:])
@@ -713,7 +734,7 @@ class _Pool:
             self.queue.append(student)  # once more on a fresh process: it may be the machine
         else:
             self.finish(student, failure_report(self.a, student, why),
-                        time.monotonic() - w.started)
+                        time.monotonic() - started)
 
     def _retire(self, i: int, *, force: bool) -> None:
         w = self.workers[i]
