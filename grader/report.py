@@ -73,12 +73,25 @@ def schema() -> dict[str, Any]:
     return dict(json.loads(text))
 
 
+@functools.cache
+def _validator() -> Any:
+    import jsonschema
+
+    cls = jsonschema.validators.validator_for(schema())
+    cls.check_schema(schema())
+    return cls(schema())
+
+
 def validate(report: dict[str, Any]) -> None:
     """Raise ``jsonschema.ValidationError`` unless ``report`` matches the schema, and check the
     invariants a schema cannot express (scores within bounds, totals add up)."""
     import jsonschema
 
-    jsonschema.validate(report, schema())
+    # One validator for the process: jsonschema.validate() would rebuild it (and re-check the
+    # schema) on every call, which cost more than grading a small submission.
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(report))
+    if error is not None:
+        raise error
     for t in report["tests"]:
         if not 0 <= t["score"] <= t["max_score"]:
             raise jsonschema.ValidationError(f"test {t['name']!r} score out of [0, max_score]")
