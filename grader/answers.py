@@ -152,8 +152,9 @@ def answer_specs(assignment: Assignment) -> list[AnswerSpec]:
     return specs
 
 
-def _read_spec(raw: Mapping[str, Any], where: str, part_ids: set[str],  # noqa: PLR0912
-               chains: Mapping[str, Any]) -> AnswerSpec:
+def _read_spec(  # noqa: PLR0912  (one check per key)
+        raw: Mapping[str, Any], where: str, part_ids: set[str], chains: Mapping[str, Any],
+) -> AnswerSpec:
     unknown = set(raw) - _KEYS
     if unknown:
         raise AssignmentError(f"{where}: unknown keys {sorted(unknown)}; known: {sorted(_KEYS)}")
@@ -379,7 +380,7 @@ def _number_values(specs: Sequence[AnswerSpec], answers: Mapping[str, Any]) -> d
             out[key] = float(item["value"]) if "value" in item else item
         return out
     for key, text in texts.items():
-        single = run_isolated(lambda text=text: _eval_number(text), ANSWER_TIMEOUT,
+        single = run_isolated(functools.partial(_eval_number, text), ANSWER_TIMEOUT,
                               memory_mb=512)
         if "internal" in single:
             out[key] = {"error": f"it is too complex to check in {ANSWER_TIMEOUT:g}s; simplify "
@@ -504,7 +505,8 @@ def _chain_value(text: str, constants: Mapping[str, float], values: Mapping[str,
         raise AssignmentError(f"worked answer {what}: variant {text!r}: {exc}") from None
 
 
-def _grade_step(step: AnswerSpec, given: Any, value: Any, truth: Mapping[str, float],  # noqa: PLR0917
+def _grade_step(  # noqa: PLR0917  (a step needs the truth, the carried values and its deps)
+        step: AnswerSpec, given: Any, value: Any, truth: Mapping[str, float],
                 carried: Mapping[str, float], own: Mapping[str, float],
                 deps: Sequence[str], variants: Sequence[tuple[str, str | None, float, str]],
                 ) -> _Verdict:
@@ -538,7 +540,8 @@ def _near(a: float, b: float, step: AnswerSpec) -> bool:
     return abs(a - b) <= rtol * abs(b) + step.atol
 
 
-def _grade_rounded(step: AnswerSpec, given: Any, value: Any, want: float,  # noqa: PLR0917
+def _grade_rounded(  # noqa: PLR0917  (as _grade_step)
+        step: AnswerSpec, given: Any, value: Any, want: float,
                    carried: Mapping[str, float], own: Mapping[str, float],
                    deps: Sequence[str], variants: Sequence[tuple[str, str | None, float, str]],
                    ) -> _Verdict:

@@ -1098,9 +1098,9 @@ def _compare_gradient(  # noqa: PLR0911, PLR0912, PLR0915, PLR0917  (one exit pe
         for d in p.dim_names():
             if d not in dim_names:
                 dim_names.append(d)
-    for d in (spec.shape or ()):
-        if isinstance(d, str) and d not in dim_names:
-            dim_names.append(d)
+    for dim in (spec.shape or ()):
+        if isinstance(dim, str) and dim not in dim_names:
+            dim_names.append(dim)
     # Each trial differentiates every entry of the variable (four loss evaluations each), so
     # fewer, smaller trials than check_equivalent: three sets of sizes, two points per set.
     n_sets, per_set = (3, 2) if dim_names else (1, 6)
