@@ -14,7 +14,7 @@ from grader.assignment import Assignment, resolve
 from grader.errors import LoadError
 from grader.load import Submission, load_submission
 from grader.report import build_report, validate
-from grader.sandbox import Sandbox
+from grader.sandbox import Launcher, Sandbox
 from grader.score import score_outcomes
 
 if TYPE_CHECKING:
@@ -45,12 +45,13 @@ def grade(assignment: str | Path | Assignment, submission: str | Path, *,
 def grade_many(assignment: str | Path | Assignment, submissions: Sequence[str | Path], *,
                public_only: bool = False, namespaces: bool = True,
                extra_hide: tuple[str, ...] = (), validate_report: bool = True,
-               ) -> list[dict[str, Any]]:
+               launcher: Launcher | None = None) -> list[dict[str, Any]]:
     """Grade several submissions in one pytest session (faster than ``grade`` in a loop).
 
     Each submission still gets its own fresh, isolated worker; only the trusted side (pytest's
     collection and set-up, the reference module) is shared. Returns the reports in the order of
-    ``submissions``.
+    ``submissions``. ``launcher``: how workers start (e.g. a ``grader.pool.Zygote`` kept across
+    calls); by default a zygote for this call when there are several submissions.
     """
     started = time.monotonic()
     a = assignment if isinstance(assignment, Assignment) else resolve(assignment)
@@ -71,12 +72,13 @@ def grade_many(assignment: str | Path | Assignment, submissions: Sequence[str | 
     # One submission: start its worker directly (fastest to first result). Several: fork them
     # from a zygote that has imported NumPy once.
     zygote = None
-    if len(loaded) > 1:
+    if launcher is None and len(loaded) > 1:
         from grader.pool import Zygote
 
-        zygote = Zygote()
+        launcher = zygote = Zygote()
     sandboxes = [Sandbox(sub.files, sub.entry, limits=a.limits, namespaces=namespaces,
-                         hide=_hidden(a, sub, extra_hide), launcher=zygote) for _, sub in loaded]
+                         hide=_hidden(a, sub, extra_hide), launcher=launcher)
+                 for _, sub in loaded]
     try:
         if sandboxes:
             sandboxes[0].launch()

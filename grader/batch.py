@@ -367,9 +367,12 @@ def _worker_main() -> int:
     if os.getppid() == 1:
         return 143
     from grader.api import grade_many
+    from grader.pool import Zygote
 
+    zygote = None
     try:
         config = json.loads(sys.stdin.readline())
+        zygote = Zygote()  # kept for every chunk this process grades
         hide = tuple(config["hide"])
         for line in sys.stdin:
             items = json.loads(line)["items"]
@@ -377,7 +380,7 @@ def _worker_main() -> int:
             # fresh, isolated worker of their own.
             try:
                 reports = grade_many(config["assignment"], [i["path"] for i in items],
-                                     extra_hide=hide)
+                                     extra_hide=hide, launcher=zygote)
                 replies = [{"id": i["id"], "report": r}
                            for i, r in zip(items, reports, strict=True)]
             except Exception:  # the supervisor writes the failure reports
@@ -390,6 +393,9 @@ def _worker_main() -> int:
             proto.flush()
     except KeyboardInterrupt:
         return 143
+    finally:
+        if zygote is not None:
+            zygote.close()
     return 0
 
 
