@@ -46,6 +46,7 @@ MS_RELATIME = 1 << 21
 
 PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
+PR_SET_DUMPABLE = 4
 PR_CAPBSET_DROP = 24
 
 #: Base of the unprivileged user ids given to workers (when the grader runs as root).
@@ -124,6 +125,7 @@ def enter(cfg: JailConfig) -> Isolation:
     iso = Isolation()
     layers = iso.layers
     uid = os.geteuid()
+    gid = os.getegid()  # read before unshare: inside an unmapped namespace it reads as 65534
     # One uid per worker, taken from the outer pid (unique among live workers), so per-user limits
     # such as the process count of one submission never starve another graded at the same time.
     worker_uid = WORKER_UID_BASE + os.getpid() % 50_000
@@ -132,21 +134,33 @@ def enter(cfg: JailConfig) -> Isolation:
         flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
         if uid != 0:
             flags |= CLONE_NEWUSER
+        if uid != 0:
+            # A process that changed its uid is not "dumpable", and then may not write its own
+            # /proc/self/uid_map; an ordinary user's process is, and this makes sure of it.
+            _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
         try:
             _check(_libc.unshare(flags), "unshare")
-            ns_ok = True
-            if uid != 0:
-                gid = os.getegid()
-                _write("/proc/self/setgroups", "deny")
-                _write("/proc/self/uid_map", f"0 {uid} 1")
-                _write("/proc/self/gid_map", f"0 {gid} 1")
         except OSError as exc:
             iso.notes.append(f"namespaces unavailable ({exc.strerror}); using process limits only")
+        else:
+            ns_ok = True
+            if uid != 0:
+                try:
+                    _write("/proc/self/setgroups", "deny")
+                    _write("/proc/self/uid_map", f"0 {uid} 1")
+                    _write("/proc/self/gid_map", f"0 {gid} 1")
+                except OSError as exc:
+                    # Unmapped, the namespace grants nothing usable: no mounts, no isolation of
+                    # files. Process limits still apply below.
+                    ns_ok = False
+                    iso.notes.append(f"user namespace could not be mapped ({exc.strerror})")
     for name in ("pid_namespace", "network_namespace", "mount_namespace"):
         layers[name] = ns_ok
     if ns_ok:
         _fork_into_pid_namespace()
-        _private_mounts(cfg, iso, worker_uid)
+        # Only real root hands the scratch folder to another uid; inside a user namespace
+        # geteuid() reads 0 but no other uid is mapped.
+        _private_mounts(cfg, iso, worker_uid if uid == 0 else None)
     else:
         layers.update(readonly_filesystem=False, hidden_paths=False, scratch_tmpfs=False)
         if uid == 0:
@@ -225,7 +239,7 @@ _OPT_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noat
               "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME}
 
 
-def _private_mounts(cfg: JailConfig, iso: Isolation, worker_uid: int) -> None:
+def _private_mounts(cfg: JailConfig, iso: Isolation, worker_uid: int | None) -> None:
     layers = iso.layers
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     try:
@@ -274,7 +288,7 @@ def _private_mounts(cfg: JailConfig, iso: Isolation, worker_uid: int) -> None:
     layers["readonly_filesystem"] = not failed
     if failed:
         iso.notes.append(f"could not make read-only: {', '.join(failed[:5])}")
-    owner = f",uid={worker_uid},gid={worker_uid}" if os.geteuid() == 0 else ""
+    owner = f",uid={worker_uid},gid={worker_uid}" if worker_uid is not None else ""
     try:
         os.makedirs(cfg.scratch, exist_ok=True)
         _mount("tmpfs", cfg.scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"{size},mode=0700{owner}")
