@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
-from typing import Any
-
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from grader import __version__
 from grader.assignment import Assignment, resolve
