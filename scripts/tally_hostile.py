@@ -426,6 +426,13 @@ def grade_case(case: Case, assignment_dir: Path, workdir: Path, *, secrets: list
         crashed=crashed)
 
 
+def credited(test: dict[str, Any], exp: Expectation | None) -> bool:
+    """Whether a report's test is one the submission honestly earns: a code test (not a typed
+    math answer: the corpus hands in no answers file) of a part it solves."""
+    return exp is not None and test.get("part") in exp.credit and "answer" not in test.get(
+        "tags", ())
+
+
 def tampered_files(o: Outcome) -> list[str]:
     """Changed files of the trusted tree that an attack explains: deleted, named like a planted
     file, or carrying a planted marker."""
@@ -454,14 +461,14 @@ def _declared_problems(r: dict[str, Any], exp: Expectation) -> list[str]:
     if r["status"] != exp.status:
         problems.append(f"status {r['status']!r}, expected {exp.status!r}")
     for t in r["tests"]:
-        want = t["max_score"] if t.get("part") in exp.credit else 0.0
+        want = t["max_score"] if credited(t, exp) else 0.0
         if abs(t["score"] - want) > 1e-9:
             problems.append(f"test {t['name']!r} (part {t.get('part')}) scored {t['score']}, "
                             f"expected {want}")
-    honest = sum(t["max_score"] for t in r["tests"] if t.get("part") in exp.credit)
+    honest = sum(t["max_score"] for t in r["tests"] if credited(t, exp))
     if abs(r["score"] - honest) > 1e-9:
         problems.append(f"score {r['score']}, expected the honest {honest}")
-    if exp.credit and not any(t.get("part") in exp.credit for t in r["tests"]):
+    if exp.credit and not any(credited(t, exp) for t in r["tests"]):
         problems.append(f"no test belongs to the credited parts {exp.credit}")
     if exp.message not in student_text(r):
         problems.append(f"message {exp.message!r} not in the student-facing text")
@@ -511,9 +518,9 @@ def forged(o: Outcome) -> bool:
     if o.crashed or not o.report:
         return False
     exp = o.case.expect.get(o.assignment)
-    honest = sum(t["max_score"] for t in o.report["tests"] if exp and t.get("part") in exp.credit)
+    honest = sum(t["max_score"] for t in o.report["tests"] if credited(t, exp))
     return o.report["score"] > honest + 1e-9 or any(
-        t["score"] > (t["max_score"] if exp and t.get("part") in exp.credit else 0) + 1e-9
+        t["score"] > (t["max_score"] if credited(t, exp) else 0) + 1e-9
         for t in o.report["tests"])
 
 
@@ -537,8 +544,7 @@ def tally(outcomes: list[Outcome]) -> str:
     ]
     for o in outcomes:
         exp = o.case.expect.get(o.assignment)
-        honest = sum(t["max_score"] for t in o.report.get("tests", [])
-                     if exp and t.get("part") in exp.credit)
+        honest = sum(t["max_score"] for t in o.report.get("tests", []) if credited(t, exp))
         problems = judge(o)
         verdict = "as declared" if not problems else "; ".join(problems)[:200]
         score = f"{o.report['score']:g}/{o.report['max_score']:g}" if o.report else "-"

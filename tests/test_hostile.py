@@ -78,8 +78,11 @@ def test_secret_lines_are_found() -> None:
     """The leak detector has hidden-test and reference lines to look for, none of them public."""
     lines = th.secret_lines()
     assert len(lines) > 100
-    public = (ROOT / "problems/mathml_hw4/tests/public/test_worked_network.py").read_text()
-    assert not any(line in public.splitlines() for line in lines[:50])
+    public = {line.strip() for p in ROOT.glob("problems/*/tests/public/*.py")
+              for line in p.read_text().splitlines()}
+    assert public and not public & set(lines)
+    hidden = (ROOT / "problems/cs189_hw4_backprop/tests/hidden/test_hidden.py").read_text()
+    assert any(line in hidden for line in lines)
 
 
 @pytest.mark.parametrize(("name", "assignment"), _params())
@@ -90,22 +93,46 @@ def test_submission_scores_exactly_its_honest_points(env, name: str, assignment:
     assert not problems, "\n".join(problems)
 
 
+READ_HIDDEN = """
+import os, sys  # only modules the worker has loaded: without namespaces, root's worker uid
+                # cannot import from an interpreter installed under /root
+root = os.path.dirname(os.path.dirname(os.path.abspath(sys.modules["grader"].__file__)))
+problems = os.path.join(root, "problems")
+for name in sorted(os.listdir(problems)):
+    hidden = os.path.join(problems, name, "tests", "hidden")
+    for f in sorted(os.listdir(hidden)) if os.path.isdir(hidden) else ():
+        try:
+            print(open(os.path.join(hidden, f)).read()[:3000])
+        except OSError as exc:
+            print("cannot read", f, exc)
+"""
+
+
+@pytest.mark.parametrize(("namespaces", "leaks"), [(True, False), (False, True)])
+def test_leak_detector_catches_a_real_leak(env, tmp_path: Path, namespaces: bool,
+                                            leaks: bool) -> None:
+    """A submission printing the hidden tests leaks them with namespaces off (so the detector
+    works and the attack is real) and leaks nothing with namespaces on."""
+    from grader.api import grade
+
+    sub = tmp_path / "read_hidden.py"
+    sub.write_text(READ_HIDDEN)
+    report = grade(env["copies"]["cs189_hw4_backprop"], sub, namespaces=namespaces)
+    assert bool(th.leaked_lines(report, env["secrets"])) is leaks
+
+
+#: With namespaces off, a representative few (the whole corpus takes minutes).
+RLIMITS_SAMPLE = ("forge_patch_checkers", "forge_lying_objects", "forge_protocol",
+                  "exhaust_memory", "exhaust_call_loop", "exhaust_recursion", "exhaust_output",
+                  "exhaust_huge_return", "syntax_error")
+
+
 @pytest.mark.slow
-def test_leak_detector_sees_a_real_leak_without_namespaces(env) -> None:
-    """With namespaces off the checkout is readable: the git-objects attack then leaks hidden lines.
-
-    This is what shows that the attack is real and that the detector would catch it; with
-    namespaces on (the test above) the same submission leaks nothing.
-    """
-    outcome = _grade(env, "escape_git_objects", "mathml_hw4", namespaces=False)
-    assert outcome.leaks, "the attack found nothing to leak even without isolation"
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(c.name for c in CASES if c.rlimits_safe))
+@pytest.mark.parametrize("name", RLIMITS_SAMPLE)
 def test_rlimits_only_isolation_still_bounds_the_submission(env, name: str) -> None:
     """With namespaces off, the process limits alone still give a report, in time, leaving nothing
     behind, with no forged score (the declared outcome itself is only promised with namespaces)."""
+    assert BY_NAME[name].rlimits_safe
     outcome = _grade(env, name, "cs189_hw4_backprop", namespaces=False)
     assert outcome.report["isolation"]["level"] in ("rlimits", "none")
     assert not th.forged(outcome)
