@@ -134,8 +134,8 @@ def _load_error_report(a: Assignment, path: Path, message: str, started: float, 
         o.status = "failed"
         o.messages = [text]
     scores = score_outcomes(outcomes, a.parts)
-    kind = {".py": "py", ".ipynb": "ipynb"}.get(path.suffix, "folder" if path.is_dir() else
-                                                 "unknown")
+    kind = {".py": "py", ".ipynb": "ipynb", ".toml": "toml"}.get(
+        path.suffix, "folder" if path.is_dir() else "unknown")
     report = build_report(
         scores=scores, assignment=a.name, status="load-error",
         submission={"path": str(path), "kind": kind, "sha256": ""},
@@ -175,8 +175,7 @@ def _answers_only_report(a: Assignment, sub: Submission, started: float, public_
     outcomes += _answer_outcomes(a, sub, public_only)
     scores = score_outcomes(outcomes, a.parts)
     details = {o.info.name: o.internal for o in outcomes if o.internal}
-    # The report schema knows py, ipynb and folder submissions; an answers file is "unknown".
-    kind = sub.kind if sub.kind in {"py", "ipynb", "folder"} else "unknown"
+    kind = sub.kind if sub.kind in {"py", "ipynb", "folder", "toml"} else "unknown"
     report = build_report(
         scores=scores, assignment=a.name, status="graded",
         submission={"path": sub.path, "kind": kind, "sha256": sub.sha256, "notes": sub.notes},

@@ -135,7 +135,8 @@ def score_outcomes(outcomes: Sequence[Outcome], parts: Sequence[Part] = ()) -> S
         tests.append(CaseScore(
             name=o.info.name, number=number, score=earned, max_score=max_score,
             status="passed" if full else "failed",
-            output="" if full else "\n".join(o.messages) or _default_message(o),
+            # A passed test keeps its feedback (e.g. "carried forward from your a5").
+            output="\n".join(o.messages) if full else "\n".join(o.messages) or _default_message(o),
             visibility=o.info.visibility, tags=o.info.tags, part=o.info.part))
     order = [p.id for p in parts] + [t.part for t in tests
                                      if t.part and t.part not in {p.id for p in parts}]

@@ -54,10 +54,12 @@ def test_numbers_count_within_part():
 
 
 def test_failed_message_defaults():
-    """A failed test always has an output; a passed one has none."""
-    s = score_outcomes([_o(status="failed"), _o(status="passed", messages=["ignored"])])
+    """A failed test always has an output; a passed one keeps only feedback it was given."""
+    s = score_outcomes([_o(status="failed"), _o(status="passed"),
+                        _o(status="passed", messages=["carried forward from your a5"])])
     assert s.tests[0].output == "this test failed"
     assert s.tests[1].output == ""
+    assert s.tests[2].output == "carried forward from your a5"
 
 
 @pytest.mark.parametrize("value,expected", [(5, 3), (-1, 0), (1.5, 1.5), (math.nan, 0)])
