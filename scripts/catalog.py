@@ -20,13 +20,18 @@ START, END = "<!-- catalog:start -->", "<!-- catalog:end -->"
 
 
 def table() -> str:
-    rows = ["| assignment | part | what | seed section | public pts | hidden pts | total |",
-            "|---|---|---|---|---:|---:|---:|"]
+    from grader.answers import answer_specs
+
+    rows = ["| assignment | part | what | seed section | public tests | hidden tests | typed answers "
+            "| total |",
+            "|---|---|---|---|---:|---:|---:|---:|"]
     for folder in sorted((ROOT / "problems").glob("*/assignment.toml")):
         a = read(folder.parent)
         outcomes = run_pytest(a, None, public_only=False, collect_only=True)
-        part_ids = [p.id for p in a.parts] + sorted({o.info.part or "-" for o in outcomes}
-                                                      - {p.id for p in a.parts})
+        answers = answer_specs(a)
+        part_ids = [p.id for p in a.parts] + sorted(
+            ({o.info.part or "-" for o in outcomes} | {s.part or "-" for s in answers})
+            - {p.id for p in a.parts})
         parts = {p.id: p for p in a.parts}
         total = 0.0
         for pid in part_ids:
@@ -34,13 +39,15 @@ def table() -> str:
                       if (o.info.part or "-") == pid and "public" in o.info.tags)
             hid = sum(o.info.points for o in outcomes
                       if (o.info.part or "-") == pid and "hidden" in o.info.tags)
-            if not pub + hid:
+            ans = sum(s.points for s in answers if (s.part or "-") == pid)
+            if not pub + hid + ans:
                 continue
-            total += pub + hid
+            total += pub + hid + ans
             p = parts.get(pid)
             rows.append(f"| {a.name} | {pid} | {p.title if p else pid} | "
-                        f"{p.source if p else ''} | {pub:g} | {hid:g} | {pub + hid:g} |")
-        rows.append(f"| **{a.name}** | | **total** | seed {a.seed} | | | **{total:g}** |")
+                        f"{p.source if p else ''} | {pub:g} | {hid:g} | {ans:g} | "
+                        f"{pub + hid + ans:g} |")
+        rows.append(f"| **{a.name}** | | **total** | seed {a.seed} | | | | **{total:g}** |")
     return "\n".join(rows)
 
 
