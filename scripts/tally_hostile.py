@@ -359,16 +359,25 @@ def _trusted_state() -> dict[str, Any]:
             "env GRADER_FORGED": os.environ.get("GRADER_FORGED")}
 
 
+SYSTEM_TMP = tempfile.gettempdir()
+
+
 @contextlib.contextmanager
-def private_tempdir(base: Path) -> Iterator[Path]:
-    """Make this process create its temporary folders (the workers' scratch) under ``base``."""
-    base.mkdir(parents=True, exist_ok=True)
+def private_tempdir() -> Iterator[Path]:
+    """Make this process create its temporary folders (the workers' scratch) in a fresh folder.
+
+    The folder sits directly in the system's temporary folder and is traversable by others: with
+    namespaces off, a root grader's worker runs under its own uid and must reach its scratch.
+    """
+    base = Path(tempfile.mkdtemp(prefix="tally-scratch-", dir=SYSTEM_TMP))
+    base.chmod(0o711)
     old = tempfile.tempdir
     tempfile.tempdir = str(base)
     try:
         yield base
     finally:
         tempfile.tempdir = old
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def grade_case(case: Case, assignment_dir: Path, workdir: Path, *, secrets: list[str],
@@ -391,10 +400,10 @@ def grade_case(case: Case, assignment_dir: Path, workdir: Path, *, secrets: list
     crashed = ""
     t0 = time.monotonic()
     try:
-        with private_tempdir(workdir / "tmp") as tmp:
+        with private_tempdir() as tmp:
             try:
                 report = grade(assignment, path, namespaces=namespaces)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a grader crash is what the tally counts
                 crashed = f"{type(exc).__name__}: {exc}"
                 report = {}
             seconds = time.monotonic() - t0
@@ -494,7 +503,7 @@ def judge(o: Outcome, *, exact: bool = True) -> list[str]:
         from grader.report import validate
 
         validate(r)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any validation failure is a problem to list
         problems.append(f"report is not schema-valid: {exc}")
     if o.seconds > o.time_limit:
         problems.append(f"took {o.seconds:.1f} s, limit {o.time_limit:g} s")
@@ -604,6 +613,8 @@ def write_tally(text: str, path: Path = THREAT_MODEL) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if str(ROOT) not in sys.path:  # run as a script: the checkout's packages (reference) importable
+        sys.path.insert(0, str(ROOT))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true",
                         help="rewrite the tally block of docs/threat-model.md")

@@ -168,4 +168,5 @@ def test_batch_mixing_hostile_and_correct_changes_no_other_report(env) -> None:
         a, b = json.loads(solo[name]), json.loads(again[name])
         assert (a["score"], a["status"]) == (b["score"], b["status"]), name
         assert [t["score"] for t in a["tests"]] == [t["score"] for t in b["tests"]], name
-    assert json.loads(first)["score"] == json.loads(first)["max_score"]
+    assert all(t["status"] == "passed" for t in json.loads(first)["tests"]
+               if "answer" not in t["tags"])
