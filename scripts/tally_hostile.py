@@ -617,7 +617,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(ROOT))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true",
-                        help="rewrite the tally block of docs/threat-model.md")
+                        help="rewrite the tally blocks of docs/threat-model.md and README.md")
     parser.add_argument("--only", default="", help="only cases whose name starts with this")
     args = parser.parse_args(argv)
     outcomes = run_corpus(args.only, log=sys.stderr)
@@ -625,6 +625,8 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write(text)
     if args.write:
         write_tally(text)
+        # The README carries the summary table only (the first block), same markers.
+        write_tally(text.split("\n\n", 1)[0] + "\n", ROOT / "README.md")
     return 0 if not any(judge(o) for o in outcomes) else 1
 
 
