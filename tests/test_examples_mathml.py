@@ -1,8 +1,11 @@
 """Each mathml_hw4 example submission gets its exact score, and each mistake is named.
 
 The examples are graded through the engine's public API (isolated worker and all), as a course
-would grade them. For a mistake, every test not listed for it must pass in full; a listed test
-earns exactly the listed score and its output contains the listed text.
+would grade them. For a mistake, every code test not listed for it must pass in full; a listed
+test earns exactly the listed score and its output contains the listed text. Every report counts
+the typed answers too (141.25 points in all): a code-only example earns 0 on each answer part
+("no answer for ..."), the answers-only files earn their declared answer scores, and complete/
+(the correct code with the correct answers.toml) earns full marks.
 """
 
 from __future__ import annotations
@@ -16,11 +19,16 @@ from pathlib import Path
 import pytest
 
 from grader import grade
+from grader.assignment import resolve
+from grader.load import load_submission
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "submissions" / "examples" / "mathml_hw4"
 STARTER = ROOT / "problems" / "mathml_hw4" / "starter.py"
-TOTAL = 115.0  # 100 points plus the 15 bonus points of parts 3.3 and 3.5
+CODE_TOTAL = 115.0  # 100 points plus the 15 bonus points of parts 3.3 and 3.5
+ANSWER_TOTAL = 26.25
+TOTAL = CODE_TOTAL + ANSWER_TOTAL
+N_ANSWERS = 58
 THIRD = 1.0 / 3.0
 # Scores are rounded to 1e-6 per test, so thirds of a point leave a few 1e-6 in a total.
 ABS = 1e-5
@@ -78,9 +86,10 @@ MISTAKES: dict[str, dict[str, tuple[float, str | None]]] = {
     },
 }
 
-EXPECTED_SCORES = {
-    "correct.py": TOTAL,
-    "correct.ipynb": TOTAL,
+# The code points of each code-only example (these hand in no typed answers).
+CODE_SCORES = {
+    "correct.py": CODE_TOTAL,
+    "correct.ipynb": CODE_TOTAL,
     "starter.py": 0.0,
     "broken_import.py": 0.0,
     "tanh_derivative.py": 109.0 + THIRD,
@@ -88,6 +97,13 @@ EXPECTED_SCORES = {
     "mlp_not_averaged.py": 86.0 + THIRD,
     "warmup5_seed_answer.py": 112.0,
 }
+# Typed answers only (the score each file's header states); their code tests score 0.
+ANSWER_SCORES = {
+    "answers_correct.toml": ANSWER_TOTAL,
+    "answers_mistakes.toml": 20.375,
+}
+COMPLETE = "complete"
+EXPECTED_SCORES = {**CODE_SCORES, **ANSWER_SCORES, COMPLETE: TOTAL}
 
 
 @functools.cache
@@ -95,27 +111,100 @@ def _report(name: str) -> dict:
     return grade("mathml_hw4", EXAMPLES / name)
 
 
+def _is_answer(test: dict) -> bool:
+    return "answer" in test["tags"]
+
+
+def _code_tests(report: dict) -> list[dict]:
+    return [t for t in report["tests"] if not _is_answer(t)]
+
+
+def _answer_tests(report: dict) -> list[dict]:
+    return [t for t in report["tests"] if _is_answer(t)]
+
+
 def test_every_example_has_an_expected_score():
-    """Each example file is listed here with its score, and each listed file exists."""
-    files = sorted(p.name for p in EXAMPLES.iterdir() if p.suffix in {".py", ".ipynb"})
-    assert files == sorted(EXPECTED_SCORES)
+    """Each example (file or folder) is listed here with its score, and each listed one exists."""
+    found = sorted(p.name for p in EXAMPLES.iterdir()
+                   if p.suffix in {".py", ".toml", ".ipynb"} or p.is_dir())
+    assert found == sorted(EXPECTED_SCORES)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXPECTED_SCORES))
 def test_example_total_score(name):
-    """The example earns exactly its expected score out of 115."""
+    """The example earns exactly its expected score out of 141.25 (code and typed answers)."""
     report = _report(name)
     assert report["max_score"] == TOTAL
     assert report["score"] == pytest.approx(EXPECTED_SCORES[name], abs=ABS)
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CODE_SCORES))
+def test_code_only_example_earns_no_answer_points(name):
+    """A code-only example earns exactly its code score; every answer part is 0, saying that no
+    answer was handed in for it."""
+    report = _report(name)
+    code = _code_tests(report)
+    assert len(code) == len(_test_maxima())
+    assert sum(t["score"] for t in code) == pytest.approx(CODE_SCORES[name], abs=ABS)
+    answers = _answer_tests(report)
+    assert len(answers) == N_ANSWERS
+    assert sum(t["max_score"] for t in answers) == pytest.approx(ANSWER_TOTAL)
+    for test in answers:
+        assert test["status"] == "failed" and test["score"] == 0.0, test["name"]
+        answer_id = test["name"].removeprefix("answer ")
+        assert test["output"].startswith(f"no answer for {answer_id}"), test["output"]
+
+
+@pytest.mark.parametrize("name", sorted(ANSWER_SCORES))
+def test_answers_only_example_earns_its_declared_answer_score(name):
+    """An answers-only file scores its answers exactly (as its header says) and 0 on every code
+    test, which says no code was handed in."""
+    report = _report(name)
+    assert report["submission"]["kind"] == "toml"
+    assert report["score"] == pytest.approx(ANSWER_SCORES[name], abs=ABS)
+    assert f"{ANSWER_SCORES[name]:g} of {ANSWER_TOTAL:g}" in (EXAMPLES / name).read_text()
+    answers = _answer_tests(report)
+    assert len(answers) == N_ANSWERS
+    assert sum(t["score"] for t in answers) == pytest.approx(ANSWER_SCORES[name], abs=ABS)
+    for test in _code_tests(report):
+        assert test["score"] == 0.0 and "No code was handed in" in test["output"], test["name"]
+
+
+@pytest.mark.slow
+def test_complete_example_earns_full_marks():
+    """complete/ (code and answers.toml in one folder) passes every code test and every answer
+    part in full: 141.25 of 141.25."""
+    report = _report(COMPLETE)
+    assert report["submission"]["kind"] == "folder"
+    assert report["score"] == report["max_score"] == TOTAL
+    assert len(_code_tests(report)) == len(_test_maxima())
+    assert len(_answer_tests(report)) == N_ANSWERS
+    for test in report["tests"]:
+        assert test["status"] == "passed" and test["score"] == test["max_score"], test["name"]
+
+
+def test_complete_example_is_correct_py_and_the_correct_answers():
+    """complete/ holds correct.py under the module's name and the answers of
+    answers_correct.toml."""
+    a = resolve("mathml_hw4")
+    folder = EXAMPLES / COMPLETE
+    assert sorted(p.name for p in folder.iterdir()) == sorted([f"{a.module}.py", "answers.toml"])
+    assert (folder / f"{a.module}.py").read_bytes() == (EXAMPLES / "correct.py").read_bytes()
+    ids = [str(e["id"]) for e in a.answer_parts]
+    complete = load_submission(folder, module=a.module, answer_ids=ids)
+    answers = load_submission(EXAMPLES / "answers_correct.toml", module=a.module, answer_ids=ids)
+    assert complete.answers == answers.answers and sorted(complete.answers) == sorted(ids)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(MISTAKES))
 def test_mistake_fails_exactly_the_listed_tests_with_named_messages(name):
-    """A mistake loses points only in its listed tests, each with a message naming the cause."""
+    """A mistake loses points only in its listed code tests, each with a message naming the
+    cause (its answer parts are unanswered: see test_code_only_example_earns_no_answer_points)."""
     expected = MISTAKES[name]
-    tests = {t["name"]: t for t in _report(name)["tests"]}
+    tests = {t["name"]: t for t in _code_tests(_report(name))}
     assert set(expected) <= set(tests), set(expected) - set(tests)
     for test_name, test in tests.items():
         if test_name not in expected:
@@ -131,17 +220,19 @@ def test_mistake_fails_exactly_the_listed_tests_with_named_messages(name):
 
 @pytest.mark.parametrize("name", sorted(MISTAKES))
 def test_mistake_deductions_sum_to_the_expected_total(name):
-    """The listed per-test deductions add up to the expected total (needs test maxima only)."""
+    """The listed per-test deductions add up to the expected code total (needs test maxima
+    only)."""
     maxima = _test_maxima()
+    assert sum(maxima.values()) == CODE_TOTAL
     lost = sum(maxima[test] - score for test, (score, _) in MISTAKES[name].items())
-    assert TOTAL - lost == pytest.approx(EXPECTED_SCORES[name], abs=ABS)
+    assert CODE_TOTAL - lost == pytest.approx(CODE_SCORES[name], abs=ABS)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["correct.py", "correct.ipynb"])
 def test_correct_examples_pass_every_test(name):
-    """A correct solution passes every public and hidden test in full."""
-    tests = _report(name)["tests"]
+    """A correct solution passes every public and hidden code test in full."""
+    tests = _code_tests(_report(name))
     assert len(tests) == len(_test_maxima())
     assert all(t["status"] == "passed" and t["score"] == t["max_score"] for t in tests)
 
@@ -157,14 +248,17 @@ def test_notebook_magics_are_reported_not_run():
 
 @pytest.mark.slow
 def test_tanh_mistake_keeps_everything_but_the_node_4_weights():
-    """tanh' = 1 - tanh loses only W14/W24 credit: parts other than 3.1 and 3.3 are full."""
+    """tanh' = 1 - tanh loses only W14/W24 credit: parts other than 3.1 and 3.3 have all their
+    code points."""
     report = _report("tanh_derivative.py")
     assert 0 < report["score"] < report["max_score"]
-    parts = {p["id"]: p for p in report["parts"]}
-    for part_id, part in parts.items():
-        if part_id not in {"3.1", "3.3"}:
-            assert part["score"] == part["max_score"], part_id
-    failing = [t for t in report["tests"] if t["status"] == "failed"]
+    code = dict.fromkeys((p["id"] for p in report["parts"]), 0.0)
+    for test in _code_tests(report):
+        code[test["part"]] += test["max_score"]
+    for part in report["parts"]:
+        if part["id"] not in {"3.1", "3.3"}:
+            assert part["score"] == pytest.approx(code[part["id"]], abs=ABS), part["id"]
+    failing = [t for t in _code_tests(report) if t["status"] == "failed"]
     for test in failing:
         mentioned = set(re.findall(r"W\d\d", test["output"]))
         assert mentioned <= {"W14", "W24"}, (test["name"], test["output"])
@@ -172,8 +266,9 @@ def test_tanh_mistake_keeps_everything_but_the_node_4_weights():
 
 @pytest.mark.slow
 def test_starter_fails_every_test_pointing_at_not_implemented():
-    """The unmodified starter scores 0 in every test, each saying what was not implemented."""
-    for test in _report("starter.py")["tests"]:
+    """The unmodified starter scores 0 in every code test, each saying what was not
+    implemented."""
+    for test in _code_tests(_report("starter.py")):
         assert test["score"] == 0.0
         assert "NotImplementedError" in test["output"], test["name"]
 
