@@ -35,6 +35,7 @@ from grader.errors import AnswerParseError, AssignmentError
 from grader.score import CaseInfo, Outcome
 
 __all__ = [
+    "ANSWERS_TOTAL_TIMEOUT",
     "ANSWER_TIMEOUT",
     "KINDS",
     "AnswerSpec",
@@ -48,7 +49,10 @@ __all__ = [
 
 KINDS = ("number", "expression", "gradient", "worked")
 ANSWER_TIMEOUT = 5.0
-"""Seconds one answer may take to parse and check (each in its own forked child)."""
+"""Seconds one answer may take to parse and check."""
+ANSWERS_TOTAL_TIMEOUT = 30.0
+"""Seconds all answers of one submission may take together. Half of the minute a batch grants
+a grader process beyond the code's own limits, so answers alone never make it overrun."""
 WORKED_RTOL = 5e-4
 """Default tolerance of a worked number: 4 significant figures, as a hand computation gives."""
 WORKED_ATOL = 5e-6
@@ -232,9 +236,7 @@ def grade_answers(assignment: Assignment, submission: Any | None, *,
     if not specs:
         return []
     answers: Mapping[str, Any] = getattr(submission, "answers", {}) or {}
-    if any(s.kind in {"expression", "gradient"} and s.id in answers for s in specs):
-        _warm_up_sympy()
-    values = _number_values(specs, answers)
+    values, checked = _check_in_child(specs, answers)
     worked = _grade_worked(assignment, [s for s in specs if s.kind == "worked"], answers, values)
     outcomes = []
     for spec in specs:
@@ -244,8 +246,11 @@ def grade_answers(assignment: Assignment, submission: Any | None, *,
             verdict = _Verdict(0.0, text, json.dumps({"diagnosis": "missing"}))
         elif spec.kind == "worked":
             verdict = worked[spec.id]
+        elif spec.kind == "number":
+            verdict = _from_result(_number_result(spec, answers[spec.id], values.get(spec.id),
+                                                  _constant(spec.expected, spec.id)))
         else:
-            verdict = _grade_one(spec, answers[spec.id], values.get(spec.id))
+            verdict = _from_result(checked[spec.id])
         info = CaseInfo(nodeid=f"answers::{spec.id}", name=spec.case_name, points=spec.points,
                         part=spec.part, visibility="visible", tags=("answer",))
         fraction = min(max(verdict.credit, 0.0), 1.0)
@@ -263,8 +268,8 @@ def grade_answers(assignment: Assignment, submission: Any | None, *,
 def _warm_up_sympy() -> None:
     """Run SymPy's lazily imported machinery once in this (trusted) process.
 
-    Each answer is checked in a freshly forked child; what SymPy imports or caches on first use
-    would otherwise be redone in every child (about 0.1 s each).
+    Answers are checked in a forked child; what SymPy imports or caches on first use would
+    otherwise be redone in the child of every submission a process grades (about 0.1 s each).
     """
     import sympy as sp
 
@@ -277,29 +282,65 @@ def _warm_up_sympy() -> None:
     sp.expand((A + B) * (A - B) - A * A)
 
 
+def _check_in_child(specs: Sequence[AnswerSpec], answers: Mapping[str, Any]
+                    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Evaluate the numbers and check the expressions and gradients of one submission.
+
+    Returns (id -> float or ``{"error", ...}`` for number-like answers, id -> ``EquivResult``
+    for expressions and gradients). Everything that reads student text runs in one forked
+    child (``grader.equiv.run_isolated_many``): each answer keeps its own time and memory
+    limit, one that is too slow or too big fails alone, and all of them together get
+    ``ANSWERS_TOTAL_TIMEOUT``.
+    """
+    from grader import equiv
+
+    values, texts = _number_texts(specs, answers)
+    asked = [s for s in specs if s.kind in {"expression", "gradient"} and s.id in answers]
+    if any(s.kind == "expression" for s in asked):
+        _warm_up_sympy()
+    prepared = {s.id: _prepare(s, answers[s.id]) for s in asked}
+    jobs = [equiv.IsolatedJob(f"value {key}", functools.partial(_eval_number, text),
+                              ANSWER_TIMEOUT, 512) for key, text in texts.items()]
+    jobs += [p.job(f"check {key}") for key, p in prepared.items() if p.result is None]
+    replies = equiv.run_isolated_many(jobs, total_timeout=ANSWERS_TOTAL_TIMEOUT) if jobs else {}
+    for key in texts:
+        values[key] = _value_of(replies[f"value {key}"])
+    checked = {key: p.finish(replies.get(f"check {key}")) for key, p in prepared.items()}
+    return values, checked
+
+
+def _prepare(spec: AnswerSpec, given: Any) -> Any:
+    from grader import equiv
+
+    if not isinstance(given, str):
+        given = _number_text(given)
+    if spec.kind == "expression":
+        return equiv.prepare_equivalent(str(spec.expected), given, spec.symbols,
+                                        variants=spec.equiv_variants(), timeout=spec.timeout)
+    return equiv.prepare_gradient(spec.loss, spec.wrt, given, spec.symbols, define=spec.define,
+                                  helpers=spec.helpers, variants=spec.equiv_variants(),
+                                  timeout=spec.timeout)
+
+
+def _value_of(reply: Mapping[str, Any]) -> Any:
+    """A number answer's value (float) or its error, from the child's reply."""
+    if "value" in reply:
+        return float(reply["value"])
+    if reply.get("internal") == "budget":
+        return {"message": f"This answer was not checked: checking all your answers together "
+                f"may take {ANSWERS_TOTAL_TIMEOUT:g}s, and other answers used that time up; "
+                "simplify the ones reported as too complex and hand in again.",
+                "diagnosis": "not-checked"}
+    if "internal" in reply:
+        return {"error": f"it is too complex to check in {ANSWER_TIMEOUT:g}s; simplify it and "
+                "try again", "diagnosis": "too-complex"}
+    return dict(reply)
+
+
 def _toml_example(spec: AnswerSpec) -> str:
     if spec.kind in {"number", "worked"}:
         return f"{spec.id} = 0.1234"
     return f'{spec.id} = "your expression"'
-
-
-def _grade_one(spec: AnswerSpec, given: Any, value: Any) -> _Verdict:
-    from grader import equiv
-
-    if spec.kind == "number":
-        result = _number_result(spec, given, value, _constant(spec.expected, spec.id))
-    elif spec.kind == "expression":
-        if not isinstance(given, str):
-            given = _number_text(given)
-        result = equiv.check_equivalent(str(spec.expected), given, spec.symbols,
-                                        variants=spec.equiv_variants(), timeout=spec.timeout)
-    else:
-        if not isinstance(given, str):
-            given = _number_text(given)
-        result = equiv.check_gradient(spec.loss, spec.wrt, given, spec.symbols,
-                                      define=spec.define, helpers=spec.helpers,
-                                      variants=spec.equiv_variants(), timeout=spec.timeout)
-    return _from_result(result)
 
 
 def _number_text(x: Any) -> str:
@@ -321,8 +362,8 @@ def _number_result(spec: AnswerSpec, given: Any, value: Any, expected: float,
     from grader.equiv import EquivResult, check_number
 
     if isinstance(value, dict):
-        return EquivResult("parse-error", False, value.get("diagnosis"),
-                           f"Could not read your answer: {value['error']}", 0.0, None,
+        message = value.get("message") or f"Could not read your answer: {value['error']}"
+        return EquivResult("parse-error", False, value.get("diagnosis"), message, 0.0, None,
                            "parse", value.get("position"))
     rtol = spec.rtol if spec.rtol is not None else (
         WORKED_RTOL if spec.kind == "worked" else _NUMBER_RTOL)
@@ -336,22 +377,18 @@ def _constant(expected: Any, what: str) -> float:
     """The value of a trusted constant (a number or an expression such as ``1/(1+e)``)."""
     if isinstance(expected, (int, float)) and not isinstance(expected, bool):
         return float(expected)
-    from grader.mathparse import SymbolTable, parse_expression
-
     try:
-        return float(parse_expression(str(expected), SymbolTable()).evaluate({}, {}))
+        return float(_scalar_formula(str(expected), ()).evaluate({}, {}))
     except (AnswerParseError, TypeError, ValueError) as exc:
         raise AssignmentError(f"answer {what}: expected value {expected!r}: {exc}") from None
 
 
-def _number_values(specs: Sequence[AnswerSpec], answers: Mapping[str, Any]) -> dict[str, Any]:
-    """Evaluate every number-like answer at once in one forked child.
+def _number_texts(specs: Sequence[AnswerSpec], answers: Mapping[str, Any]
+                  ) -> tuple[dict[str, Any], dict[str, str]]:
+    """Number-like answers that need no parsing (id -> float or error), and the texts to parse.
 
-    Returns id -> float, or id -> {"error", "position"} for text that is not a number. Text
-    that is too long is refused before anything is forked; if the batch fails as a whole (one
-    answer too slow), each is evaluated on its own so that only the bad one fails.
+    Text that is too long is refused here, before anything is forked.
     """
-    from grader.equiv import run_isolated
     from grader.mathparse import MAX_INPUT_CHARS
 
     out: dict[str, Any] = {}
@@ -370,24 +407,7 @@ def _number_values(specs: Sequence[AnswerSpec], answers: Mapping[str, Any]) -> d
                             f"is {MAX_INPUT_CHARS})", "position": MAX_INPUT_CHARS}
         else:
             texts[spec.id] = given
-    if not texts:
-        return out
-    timeout = max(ANSWER_TIMEOUT, 0.5 * len(texts))
-    reply = run_isolated(lambda: {"values": {k: _eval_number(t) for k, t in texts.items()}},
-                         timeout, memory_mb=512)
-    if "values" in reply:
-        for key, item in reply["values"].items():
-            out[key] = float(item["value"]) if "value" in item else item
-        return out
-    for key, text in texts.items():
-        single = run_isolated(functools.partial(_eval_number, text), ANSWER_TIMEOUT,
-                              memory_mb=512)
-        if "internal" in single:
-            out[key] = {"error": f"it is too complex to check in {ANSWER_TIMEOUT:g}s; simplify "
-                        "it and try again", "diagnosis": "too-complex"}
-        else:
-            out[key] = float(single["value"]) if "value" in single else single
-    return out
+    return out, texts
 
 
 def _eval_number(text: str) -> dict[str, Any]:  # pragma: no cover - runs in the child
@@ -430,16 +450,14 @@ def worked_reference(constants: Mapping[str, float], steps: Sequence[AnswerSpec]
     computed from its formula. With ``earlier`` empty this is the correct computation; with a
     student's own numbers it is what each later step should be if computed correctly from them.
     """
-    from grader.mathparse import SymbolTable, parse_expression
-
-    names = [*constants, *(s.name for s in steps)]
-    table = SymbolTable.parse("; ".join(f"{n}: scalar" for n in names))
+    names = (*constants, *(s.name for s in steps))
+    table = _scalar_table(names)
     values: dict[str, float] = {table.lookup(k).name: float(v)  # type: ignore[union-attr]
                                 for k, v in constants.items()}
     out: dict[str, float] = {}
     for step in steps:
         try:
-            expr = parse_expression(str(step.expected), table)
+            expr = _scalar_formula(str(step.expected), names)
             value = float(expr.evaluate(values, {}))
         except (AnswerParseError, ArithmeticError, ValueError) as exc:
             raise AssignmentError(f"worked answer {step.id}: formula {step.expected!r}: "
@@ -457,11 +475,26 @@ def _round_half_up(x: float, decimals: int) -> float:
     return math.floor(x * scale + 0.5) / scale
 
 
-def _step_deps(step: AnswerSpec, names: Sequence[str], constants: Mapping[str, Any]) -> list[str]:
-    from grader.mathparse import SymbolTable, parse_expression
+@functools.lru_cache(maxsize=64)
+def _scalar_table(names: tuple[str, ...]) -> Any:
+    """The scalar symbol table of a worked chain, built once per process."""
+    from grader.mathparse import SymbolTable
 
-    table = SymbolTable.parse("; ".join(f"{n}: scalar" for n in [*constants, *names]))
-    used = {s.name for s in parse_expression(str(step.expected), table).symbols()}
+    return SymbolTable.parse("; ".join(f"{n}: scalar" for n in names))
+
+
+@functools.lru_cache(maxsize=2048)
+def _scalar_formula(text: str, names: tuple[str, ...]) -> Any:
+    """A trusted formula of a worked chain, parsed once per process (only ever evaluated)."""
+    from grader.mathparse import parse_expression
+
+    return parse_expression(text, _scalar_table(names))
+
+
+def _step_deps(step: AnswerSpec, names: Sequence[str], constants: Mapping[str, Any]) -> list[str]:
+    everything = (*constants, *names)
+    table = _scalar_table(everything)
+    used = {s.name for s in _scalar_formula(str(step.expected), everything).symbols()}
     return [n for n in names if table.lookup(n).name in used]  # type: ignore[union-attr]
 
 
@@ -494,13 +527,12 @@ def _grade_worked(assignment: Assignment, steps: Sequence[AnswerSpec],
 def _chain_value(text: str, constants: Mapping[str, float], values: Mapping[str, float],
                  what: str) -> float:
     """A trusted formula of a worked chain (a variant's wrong formula) at the given values."""
-    from grader.mathparse import SymbolTable, parse_expression
-
-    table = SymbolTable.parse("; ".join(f"{n}: scalar" for n in [*constants, *values]))
+    names = (*constants, *values)
+    table = _scalar_table(names)
     point = {table.lookup(k).name: float(v)  # type: ignore[union-attr]
              for k, v in {**constants, **values}.items()}
     try:
-        return float(parse_expression(text, table).evaluate(point, {}))
+        return float(_scalar_formula(text, names).evaluate(point, {}))
     except (AnswerParseError, ArithmeticError, ValueError) as exc:
         raise AssignmentError(f"worked answer {what}: variant {text!r}: {exc}") from None
 

@@ -10,12 +10,15 @@ a transpose.
 
 Student text is parsed and evaluated in a forked child process with a wall-time limit and an
 address-space limit; the child answers with plain JSON over a pipe, never pickle, so an
-answer that is too expensive ends as a clear result instead of a hung or dead grader.
+answer that is too expensive ends as a clear result instead of a hung or dead grader. All the
+answers of one submission share one child (``run_isolated_many``), each with its own limits;
+the assignment's own expressions are parsed in the trusted process, once per process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import os
@@ -45,10 +48,17 @@ from grader.mathparse import (
 __all__ = [
     "AUTO_DIAGNOSES",
     "EquivResult",
+    "IsolatedJob",
+    "PreparedCheck",
     "Variant",
     "check_equivalent",
+    "check_gradient",
     "check_number",
+    "prepare_equivalent",
+    "prepare_gradient",
     "run_equiv_cli",
+    "run_isolated",
+    "run_isolated_many",
 ]
 
 AUTO_DIAGNOSES = ("sign", "missing-1/n", "extra-1/n", "constant-factor", "transpose")
@@ -113,57 +123,113 @@ class _BudgetExceededError(Exception):
     pass
 
 
-def _run_isolated(  # noqa: PLR0912, PLR0915  (fork, limits, read and reap belong together)
-    job: Callable[[], dict[str, Any]], timeout: float, memory_mb: int
-) -> dict:
-    """Run ``job`` in a forked child with time and memory limits; return its JSON reply."""
-    if not hasattr(os, "fork"):  # pragma: no cover - the grader runs on Linux
-        return job()
-    import sympy  # noqa: F401  (imported before fork so the child does not pay for it)
+@dataclass(frozen=True)
+class IsolatedJob:
+    """One check for ``run_isolated_many``: a callable returning JSON-able data, and its limits."""
 
+    key: str
+    """Names the job's reply in the result."""
+    run: Callable[[], dict[str, Any]]
+    """Runs in the child; its dict goes back to the parent as JSON."""
+    timeout: float
+    """Wall seconds the job may take; its clock starts when the previous job has answered."""
+    memory_mb: int
+    """Address space the job may add to what the child holds when the job starts."""
+    needs_sympy: bool = False
+    """Import SymPy in the parent before forking, so that no child pays for the import."""
+
+
+_MIB = 1024 * 1024
+
+
+def run_isolated_many(jobs: Sequence[IsolatedJob], *, total_timeout: float = math.inf
+                      ) -> dict[str, dict[str, Any]]:
+    """Run ``jobs`` one after the other in one forked child; return each job's reply by key.
+
+    One child for a whole submission's answers instead of one per answer: forking a process
+    that holds NumPy and SymPy, and the first use of them in the fresh child, cost more than
+    checking a typical answer. Every job keeps its own wall-time, CPU and memory limit. The
+    child answers job by job, so when one job hangs, runs out of memory or kills the child,
+    only that job gets ``{"internal": "timeout" | "memory" | "died"}`` and a new child is
+    forked for the jobs after it. Jobs still waiting when ``total_timeout`` seconds have
+    passed get ``{"internal": "budget", "seconds": total_timeout}``.
+    """
+    if any(job.needs_sympy for job in jobs):
+        import sympy  # noqa: F401  (imported before fork so the children do not pay for it)
+
+    results: dict[str, dict[str, Any]] = {}
+    pending = list(jobs)
+    deadline = time.monotonic() + total_timeout
+    while pending:
+        if time.monotonic() >= deadline:
+            reason = "budget"
+        else:
+            replies, reason = _run_child(pending, deadline)
+            for job, reply in zip(pending, replies, strict=False):
+                results[job.key] = reply
+            pending = pending[len(replies):]
+        if not pending:
+            break
+        if reason == "budget":
+            for job in pending:
+                results[job.key] = {"internal": "budget", "seconds": total_timeout}
+            break
+        if reason != "restart":
+            # The job the child was working on is to blame; the ones after it get a new child.
+            results[pending[0].key] = {"internal": reason}
+            pending = pending[1:]
+    return results
+
+
+def _run_child(
+    jobs: Sequence[IsolatedJob], deadline: float
+) -> tuple[list[dict[str, Any]], str]:
+    """Fork one child for ``jobs``; return the replies it gave, in order, and why it stopped.
+
+    The reason is ``done``, ``timeout`` (the current job overran, or its reply was too
+    large), ``died`` (the child ended without answering it), ``restart`` (the child stopped
+    on its own to free its memory; nobody is to blame) or ``budget`` (``deadline`` passed).
+    """
+    if not hasattr(os, "fork"):  # pragma: no cover - the grader runs on Linux
+        return [_decode(_run_job(job)[0])["reply"] for job in jobs], "done"
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child; its effects are tested from the parent
-        code = 0
-        try:
-            os.close(read_fd)
-            _limit_child(timeout, memory_mb)
-            try:
-                reply = job()
-            except MemoryError:
-                reply = {"internal": "memory"}
-            data = json.dumps(reply, allow_nan=False).encode()
-        except BaseException as exc:
-            data = json.dumps({"internal": f"{type(exc).__name__}: {exc}"[:500]}).encode()
-            code = 1
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(write_fd, view) :]
-        finally:
-            os._exit(code)
+        os.close(read_fd)
+        _serve(jobs, write_fd, deadline)
     os.close(write_fd)
-    chunks: list[bytes] = []
-    size = 0
-    deadline = time.monotonic() + timeout
-    timed_out = False
+    replies: list[dict[str, Any]] = []
+    buffer = b""
+    reason = "done"
+    job_deadline = time.monotonic() + jobs[0].timeout
     try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                timed_out = True
+        while len(replies) < len(jobs) and reason == "done":
+            now = time.monotonic()
+            if now >= job_deadline:
+                reason = "timeout"
                 break
-            ready, _, _ = select.select([read_fd], [], [], left)
+            if now >= deadline:
+                reason = "budget"
+                break
+            ready, _, _ = select.select([read_fd], [], [], min(job_deadline, deadline) - now)
             if not ready:
                 continue
             chunk = os.read(read_fd, 65536)
             if not chunk:
+                reason = "died"
                 break
-            size += len(chunk)
-            if size > _MAX_REPLY:
-                timed_out = True
-                break
-            chunks.append(chunk)
+            buffer += chunk
+            while b"\n" in buffer and len(replies) < len(jobs):
+                line, _, buffer = buffer.partition(b"\n")
+                message = _decode(line)
+                if message.get("restart"):
+                    reason = "restart"
+                    break
+                replies.append(message["reply"])
+                if len(replies) < len(jobs):
+                    job_deadline = time.monotonic() + jobs[len(replies)].timeout
+            if len(buffer) > _MAX_REPLY:
+                reason = "timeout"
     finally:
         os.close(read_fd)
         # Always kill before reaping: after a timeout, an oversized reply or an interrupt in
@@ -171,27 +237,95 @@ def _run_isolated(  # noqa: PLR0912, PLR0915  (fork, limits, read and reap belon
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-    if timed_out:
-        return {"internal": "timeout"}
+    return replies, reason
+
+
+def _decode(line: bytes) -> dict[str, Any]:
     try:
-        answer: Any = json.loads(b"".join(chunks) or b"null")
+        message: Any = json.loads(line)
     except ValueError:
-        answer = None
-    if not isinstance(answer, dict):
-        return {"internal": "died"}
-    return answer
+        message = None
+    if not isinstance(message, dict):
+        return {"reply": {"internal": "died"}}
+    if message.get("restart"):
+        return {"restart": True}
+    reply = message.get("reply")
+    return {"reply": reply if isinstance(reply, dict) else {"internal": "died"}}
 
 
-def _limit_child(timeout: float, memory_mb: int) -> None:  # pragma: no cover - child only
+def _serve(jobs: Sequence[IsolatedJob], write_fd: int,
+           deadline: float) -> None:  # pragma: no cover - child only
+    """The child's side of ``run_isolated_many``: run the jobs, one JSON line each; never return."""
+    import gc
     import resource
 
-    page = os.sysconf("SC_PAGE_SIZE")
+    # Objects inherited from the parent are never garbage here; freezing them keeps the
+    # child's collections from walking (and so copying) every page the parent holds.
+    gc.freeze()
+    code = 0
+    try:
+        hard = _cap(resource.RLIMIT_AS,
+                    _address_space() + 2 * max(job.memory_mb for job in jobs) * _MIB)
+        cpu_hard = _cap(resource.RLIMIT_CPU,
+                        math.ceil(min(sum(job.timeout for job in jobs),
+                                      max(deadline - time.monotonic(), 0.0))) + 2)
+        for index, job in enumerate(jobs):
+            soft = _address_space() + job.memory_mb * _MIB
+            if soft > hard and index:
+                # What earlier jobs left behind would eat into this job's allowance: a fresh
+                # child gives it the full amount.
+                _write_all(write_fd, b'{"restart": true}\n')
+                break
+            resource.setrlimit(resource.RLIMIT_AS, (min(soft, hard), hard))
+            used = resource.getrusage(resource.RUSAGE_SELF)
+            cpu = math.ceil(used.ru_utime + used.ru_stime + job.timeout) + 1
+            resource.setrlimit(resource.RLIMIT_CPU, (min(cpu, cpu_hard), cpu_hard))
+            line, fresh = _run_job(job)
+            _write_all(write_fd, line)
+            if fresh and index + 1 < len(jobs):
+                _write_all(write_fd, b'{"restart": true}\n')
+                break
+    except BaseException:  # noqa: BLE001 - whatever happens, the child must exit here
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _run_job(job: IsolatedJob) -> tuple[bytes, bool]:
+    """The job's reply as one JSON line, and whether the child needs a fresh start after it."""
+    try:
+        return json.dumps({"reply": job.run()}, allow_nan=False).encode() + b"\n", False
+    except MemoryError:
+        # The heap may be left fragmented up to the limit: later jobs get a new child.
+        reply: dict[str, Any] = {"internal": "memory"}
+        fresh = True
+    except BaseException as exc:  # noqa: BLE001 - a checker bug is that answer's result
+        reply, fresh = {"internal": f"{type(exc).__name__}: {exc}"[:500]}, False
+    return json.dumps({"reply": reply}).encode() + b"\n", fresh
+
+
+def _write_all(fd: int, data: bytes) -> None:  # pragma: no cover - child only
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _cap(which: int, limit: int) -> int:  # pragma: no cover - child only
+    """``limit``, or the hard limit this process already has if that is lower."""
+    import resource
+
+    hard = resource.getrlimit(which)[1]
+    return limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+
+
+def _address_space() -> int:  # pragma: no cover - child only
     with open("/proc/self/statm") as fh:
-        current = int(fh.read().split()[0]) * page
-    limit = current + memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    cpu = math.ceil(timeout) + 1
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _run_isolated(job: Callable[[], dict[str, Any]], timeout: float, memory_mb: int) -> dict:
+    """Run ``job`` in a forked child with time and memory limits; return its JSON reply."""
+    return run_isolated_many([IsolatedJob("job", job, timeout, memory_mb)])["job"]
 
 
 @contextmanager
@@ -233,20 +367,86 @@ def check_equivalent(
     becomes a result. ``variants`` are ``Variant``s or ``(name, expression, credit, feedback)``
     tuples.
     """
-    table = SymbolTable.parse(symbols) if isinstance(symbols, str) else symbols
-    var_list = [_as_variant(v) for v in variants]
+    return _check_alone(prepare_equivalent(expected, given, symbols, variants=variants,
+                                           timeout=timeout))
+
+
+@dataclass(frozen=True)
+class PreparedCheck:
+    """One answer's comparison, prepared in the trusted process: decided, or a job for a child.
+
+    ``prepare_equivalent`` and ``prepare_gradient`` make these so that a caller can check many
+    answers in one child (``run_isolated_many``); ``check_equivalent`` and ``check_gradient``
+    run one alone.
+    """
+
+    result: EquivResult | None = None
+    """Set when the answer was refused before anything ran (not text, too long)."""
+    run: Callable[[], dict[str, Any]] | None = None
+    """The comparison, to run in a forked child."""
+    timeout: float = 5.0
+    memory_mb: int = 1024
+    needs_sympy: bool = False
+
+    def job(self, key: str) -> IsolatedJob:
+        """The comparison as a job of ``run_isolated_many``."""
+        if self.run is None:
+            raise ValueError("this answer was decided without a child process")
+        return IsolatedJob(key, self.run, self.timeout, self.memory_mb, self.needs_sympy)
+
+    def finish(self, reply: dict[str, Any] | None) -> EquivResult:
+        """The result, from the child's reply; an error in the assignment's own text (expected
+        answer, loss, variant) raises ``AnswerParseError``."""
+        if self.result is not None:
+            return self.result
+        return _finish(reply or {"internal": "died"}, self.timeout)
+
+
+def _check_alone(prepared: PreparedCheck) -> EquivResult:
+    if prepared.result is not None:
+        return prepared.result
+    return prepared.finish(run_isolated_many([prepared.job("answer")])["answer"])
+
+
+def _refused(given: Any) -> EquivResult | None:
+    """The result for an answer refused before anything is forked or parsed."""
     if not isinstance(given, str):
         return _parse_error(f"an answer must be text, not {type(given).__name__}", None)
     if len(given) > MAX_INPUT_CHARS:
-        # Refused before anything is forked or parsed.
         return _parse_error(
             f"answer is too long ({len(given)} characters; the limit is {MAX_INPUT_CHARS})",
             MAX_INPUT_CHARS,
         )
-    reply = _run_isolated(
-        lambda: _compare(expected, given, table, var_list, timeout), timeout, memory_mb=1024
-    )
-    return _finish(reply, timeout)
+    return None
+
+
+def prepare_equivalent(
+    expected: str,
+    given: str,
+    symbols: str | SymbolTable,
+    *,
+    variants: Iterable[Variant | tuple[Any, ...]] = (),
+    timeout: float = 5.0,
+) -> PreparedCheck:
+    """``check_equivalent`` without running it: the assignment's text is parsed here (once per
+    process, and an error in it raises ``AnswerParseError``), the student's in the child."""
+    key = symbols if isinstance(symbols, str) else None
+    table = _trusted_table(symbols) if isinstance(symbols, str) else symbols
+    var_list = [_as_variant(v) for v in variants]
+    refused = _refused(given)
+    if refused is not None:
+        return PreparedCheck(result=refused)
+    exp = _expected(expected, key, table)
+    if isinstance(exp, dict):
+        raise AnswerParseError(exp["instructor"], position=exp.get("position"))
+    if key is not None and _may_prove(exp):
+        # SymPy's form of the expected answer is built here, before forking, so that every
+        # child (every submission of a batch) starts with it.
+        with contextlib.suppress(Exception):
+            _trusted_sympy(expected, key)
+    return PreparedCheck(
+        run=lambda: _compare(expected, given, table, var_list, timeout, key),
+        timeout=timeout, memory_mb=1024, needs_sympy=True)
 
 
 def check_number(  # noqa: PLR0911, PLR0912  (one exit per verdict)
@@ -390,6 +590,13 @@ def _parse_error(message: str, position: int | None) -> EquivResult:
 def _finish(reply: dict[str, Any], timeout: float) -> EquivResult:
     internal = reply.get("internal")
     if internal is not None:
+        if internal == "budget":
+            return EquivResult(
+                "parse-error", False, "not-checked",
+                f"This answer was not checked: checking all your answers together may take "
+                f"{reply.get('seconds', 0):g}s, and other answers used that time up; simplify "
+                "the ones reported as too complex and hand in again.",
+                0.0, None, "limit: total time of the submission's answers")
         if internal in {"timeout", "memory", "died"}:
             what = "memory" if internal == "memory" else f"{timeout:g}s"
             return EquivResult(
@@ -409,6 +616,7 @@ def _finish(reply: dict[str, Any], timeout: float) -> EquivResult:
     return EquivResult.from_dict(reply["result"])
 
 
+@functools.lru_cache(maxsize=1024)
 def _constant_value(text: str, what: str) -> float:
     try:
         expr = parse_expression(text, SymbolTable())
@@ -445,14 +653,43 @@ class _Trial:
     variants: list[Any] = field(default_factory=list)
 
 
-def _compare(  # noqa: PLR0911, PLR0912  (one exit per verdict)
-    expected: str, given: str, table: SymbolTable, variants: list[Variant], timeout: float
-) -> dict[str, Any]:
+@functools.lru_cache(maxsize=256)
+def _trusted_table(text: str) -> SymbolTable:
+    """A symbol table of the assignment, read once per process (tables are never changed)."""
+    return SymbolTable.parse(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _trusted_expr(text: str, symbols: str) -> ParsedExpr:
+    """An expression of the assignment (expected answer, loss, definition), parsed once per
+    process. Callers only read it: nothing may fit its shape or change it."""
+    return parse_expression(text, _trusted_table(symbols))
+
+
+@functools.lru_cache(maxsize=256)
+def _trusted_sympy(text: str, symbols: str) -> Any:
+    """SymPy's form of an expected answer, built once per process."""
+    return _trusted_expr(text, symbols).to_sympy()
+
+
+def _expected(expected: str, key: str | None, table: SymbolTable) -> ParsedExpr | dict[str, Any]:
+    """The parsed expected answer, or the instructor's error."""
     try:
-        exp = parse_expression(expected, table)
+        exp = _trusted_expr(expected, key) if key is not None else parse_expression(expected,
+                                                                                     table)
         exp.check_sizes_known()
     except AnswerParseError as exc:
         return {"instructor": f"expected answer: {exc}", "position": exc.position}
+    return exp
+
+
+def _compare(  # noqa: PLR0911, PLR0912, PLR0917  (one exit per verdict)
+    expected: str, given: str, table: SymbolTable, variants: list[Variant], timeout: float,
+    key: str | None = None,
+) -> dict[str, Any]:
+    exp = _expected(expected, key, table)
+    if isinstance(exp, dict):
+        return exp
     try:
         giv = parse_expression(given, table)
     except AnswerShapeError as exc:
@@ -497,7 +734,8 @@ def _compare(  # noqa: PLR0911, PLR0912  (one exit per verdict)
 
     if not transposed:
         budget = min(2.0, 0.4 * timeout)
-        how = _symbolic_equal(exp, giv, budget)
+        how = _symbolic_equal(exp, giv, budget,
+                              None if key is None else lambda: _trusted_sympy(expected, key))
         if how is not None:
             return _result("equivalent", message="Correct: your answer is equivalent to the "
                            "expected one.", credit=1.0, method=f"symbolic ({how})")
@@ -555,16 +793,28 @@ _POLY_KINDS = {"num", "sym", "const", "ident", "neg", "add", "prod", "T", "matpo
                "scalar_of"}
 
 
+def _may_prove(p: ParsedExpr) -> bool:
+    """False when ``_symbolic_equal`` never tries SymPy on an answer compared with ``p``."""
+    if _has_matrix(p):
+        return all(node_kind in _POLY_KINDS for node_kind in _kinds(p))
+    return not p.has("softmax")
+
+
+def _has_matrix(p: ParsedExpr) -> bool:
+    return any(s.is_matrix for s in p.symbols()) or p.has("ident")
+
+
 def _symbolic_equal(  # noqa: PLR0911, PLR0912  (one exit per proof method)
-    exp: ParsedExpr, giv: ParsedExpr, budget: float
+    exp: ParsedExpr, giv: ParsedExpr, budget: float,
+    expected_sympy: Callable[[], Any] | None = None,
 ) -> str | None:
-    """How the two were proved equal, or None when SymPy could not (quickly) prove it."""
+    """How the two were proved equal, or None when SymPy could not (quickly) prove it.
+
+    ``expected_sympy`` gives SymPy's form of ``exp`` from a cache, when there is one.
+    """
     import sympy as sp
 
-    def has_matrix(p: ParsedExpr) -> bool:
-        return any(s.is_matrix for s in p.symbols()) or p.has("ident")
-
-    matrix = has_matrix(exp) or has_matrix(giv)
+    matrix = _has_matrix(exp) or _has_matrix(giv)
     if matrix:
         # Only matrix polynomials: SymPy's rewriting of inverses and elementwise functions
         # does not track which sizes are equal, so those are left to the numeric tests.
@@ -575,7 +825,8 @@ def _symbolic_equal(  # noqa: PLR0911, PLR0912  (one exit per proof method)
         return None
     try:
         with _time_budget(budget):
-            e1, e2 = exp.to_sympy(), giv.to_sympy()
+            e1 = expected_sympy() if expected_sympy is not None else exp.to_sympy()
+            e2 = giv.to_sympy()
             if getattr(e1, "is_Matrix", False) != getattr(e2, "is_Matrix", False):
                 e1 = sp.Trace(e1) if getattr(e1, "is_Matrix", False) else e1
                 e2 = sp.Trace(e2) if getattr(e2, "is_Matrix", False) else e2
@@ -602,7 +853,7 @@ def _symbolic_equal(  # noqa: PLR0911, PLR0912  (one exit per proof method)
     except (_BudgetExceededError, MemoryError, RecursionError, TypeError, ValueError,
             AttributeError, NotImplementedError, ZeroDivisionError, AnswerParseError):
         return None
-    except Exception:  # SymPy raises many types on odd input; the numeric test still decides
+    except Exception:  # noqa: BLE001 - SymPy raises many types on odd input; the numeric test still decides
         return None
     return None
 
@@ -1011,44 +1262,100 @@ def check_gradient(
     at the point. Shape errors, the usual slips and ``variants`` are diagnosed as in
     ``check_equivalent``.
     """
+    return _check_alone(prepare_gradient(loss, wrt, given, symbols, define=define,
+                                         helpers=helpers, variants=variants, timeout=timeout))
+
+
+def prepare_gradient(
+    loss: str,
+    wrt: str,
+    given: str,
+    symbols: str,
+    *,
+    define: Iterable[tuple[str, str]] = (),
+    helpers: str = "",
+    variants: Iterable[Variant | tuple[Any, ...]] = (),
+    timeout: float = 5.0,
+) -> PreparedCheck:
+    """``check_gradient`` without running it: the loss and its definitions are parsed here
+    (once per process; an error in them raises ``AnswerParseError``), the answer in the child."""
     full_text = symbols + ("; " + helpers if helpers.strip() else "")
-    student = SymbolTable.parse(symbols)
-    full = SymbolTable.parse(full_text)
-    defines = [(str(n), str(e)) for n, e in define]
+    student = _trusted_table(symbols)
+    _trusted_table(full_text)
+    defines = tuple((str(n), str(e)) for n, e in define)
     var_list = [_as_variant(v) for v in variants]
-    if not isinstance(given, str):
-        return _parse_error(f"an answer must be text, not {type(given).__name__}", None)
-    if len(given) > MAX_INPUT_CHARS:
-        return _parse_error(
-            f"answer is too long ({len(given)} characters; the limit is {MAX_INPUT_CHARS})",
-            MAX_INPUT_CHARS,
-        )
-    reply = _run_isolated(
-        lambda: _compare_gradient(loss, wrt, given, student, full, defines, var_list),
-        timeout, memory_mb=1024,
-    )
-    return _finish(reply, timeout)
+    refused = _refused(given)
+    if refused is not None:
+        return PreparedCheck(result=refused)
+    setting = _gradient_setting(loss, wrt, full_text, defines)
+    if isinstance(setting, dict):
+        raise AnswerParseError(setting["instructor"], position=setting.get("position"))
+    return PreparedCheck(
+        run=lambda: _compare_gradient(loss, wrt, given, student, full_text, defines, var_list),
+        timeout=timeout, memory_mb=1024)
+
+
+@dataclass(frozen=True)
+class _GradientSetting:
+    loss: ParsedExpr
+    wrt: Any
+    """The ``SymbolSpec`` of the variable."""
+    defines: tuple[tuple[Any, ParsedExpr], ...]
+    moving: tuple[bool, ...]
+    """For each define: does its value change with the variable (so it is recomputed at every
+    perturbed point)? The others are computed once per random point."""
+
+
+@functools.lru_cache(maxsize=256)
+def _gradient_setting_cached(loss: str, wrt: str, full_text: str,
+                             defines: tuple[tuple[str, str], ...]) -> _GradientSetting:
+    full = _trusted_table(full_text)
+    loss_expr = _trusted_expr(loss, full_text)
+    if loss_expr.is_matrix and not loss_expr.is_1x1:
+        raise _SettingError(f"loss: it is {loss_expr.shape_text}, not a scalar")
+    spec = full.lookup(wrt)
+    if spec is None:
+        raise _SettingError(f"wrt: '{wrt}' is not a declared symbol")
+    parsed, moving = [], []
+    changing = {spec.name}
+    for name, text in defines:
+        dspec = full.lookup(name)
+        if dspec is None:
+            raise _SettingError(f"define: '{name}' is not a declared symbol")
+        dexpr = _trusted_expr(text, full_text)
+        moves = dspec.name == spec.name or any(s.name in changing for s in dexpr.symbols())
+        if moves:
+            changing.add(dspec.name)
+        parsed.append((dspec, dexpr))
+        moving.append(moves)
+    return _GradientSetting(loss_expr, spec, tuple(parsed), tuple(moving))
+
+
+class _SettingError(Exception):
+    pass
+
+
+def _gradient_setting(loss: str, wrt: str, full_text: str,
+                      defines: tuple[tuple[str, str], ...]) -> _GradientSetting | dict[str, Any]:
+    """The parsed loss, variable and definitions of a gradient answer, or the instructor's
+    error (as ``_compare_gradient`` reports it)."""
+    try:
+        return _gradient_setting_cached(loss, wrt, full_text, defines)
+    except _SettingError as exc:
+        return {"instructor": str(exc)}
+    except AnswerParseError as exc:
+        return {"instructor": f"gradient setting: {exc}", "position": exc.position}
 
 
 def _compare_gradient(  # noqa: PLR0911, PLR0912, PLR0915, PLR0917  (one exit per verdict)
-    loss: str, wrt: str, given: str, student: SymbolTable, full: SymbolTable,
-    defines: list[tuple[str, str]], variants: list[Variant],
+    loss: str, wrt: str, given: str, student: SymbolTable, full_text: str,
+    defines: tuple[tuple[str, str], ...], variants: list[Variant],
 ) -> dict[str, Any]:
-    try:
-        loss_expr = parse_expression(loss, full)
-        if loss_expr.is_matrix and not loss_expr.is_1x1:
-            return {"instructor": f"loss: it is {loss_expr.shape_text}, not a scalar"}
-        spec = full.lookup(wrt)
-        if spec is None:
-            return {"instructor": f"wrt: '{wrt}' is not a declared symbol"}
-        parsed_defines = []
-        for name, text in defines:
-            dspec = full.lookup(name)
-            if dspec is None:
-                return {"instructor": f"define: '{name}' is not a declared symbol"}
-            parsed_defines.append((dspec, parse_expression(text, full)))
-    except AnswerParseError as exc:
-        return {"instructor": f"gradient setting: {exc}", "position": exc.position}
+    setting = _gradient_setting(loss, wrt, full_text, defines)
+    if isinstance(setting, dict):
+        return setting
+    full = _trusted_table(full_text)
+    loss_expr, spec, parsed_defines = setting.loss, setting.wrt, list(setting.defines)
     try:
         giv = parse_expression(given, student)
     except AnswerShapeError as exc:
@@ -1116,8 +1423,8 @@ def _compare_gradient(  # noqa: PLR0911, PLR0912, PLR0915, PLR0917  (one exit pe
             if found >= per_set:
                 break
             values = _draw_values(full, dims, rng, positive=attempt % 2 == 1)
-            trial = _gradient_trial(loss_expr, spec, giv, parsed_defines, parsed_variants,
-                                    values, dims)
+            trial = _gradient_trial(loss_expr, spec, giv, parsed_defines, setting.moving,
+                                    parsed_variants, values, dims)
             if trial is not None:
                 trials.append(trial)
                 found += 1
@@ -1161,14 +1468,19 @@ def _compare_gradient(  # noqa: PLR0911, PLR0912, PLR0915, PLR0917  (one exit pe
 
 def _gradient_trial(  # noqa: PLR0917  (one random point needs all of these)
     loss: ParsedExpr, spec: Any, giv: ParsedExpr, defines: list[tuple[Any, ParsedExpr]],
-    variants: list[tuple[Variant, ParsedExpr | None]], values: dict[str, Any],
-    dims: dict[str, int],
+    moving: Sequence[bool], variants: list[tuple[Variant, ParsedExpr | None]],
+    values: dict[str, Any], dims: dict[str, int],
 ) -> _Trial | None:
     """Finite-difference gradient of the loss at one random point, with the answer there."""
 
-    def with_defines(point: dict[str, Any]) -> dict[str, Any]:
+    def with_defines(point: dict[str, Any], fixed: dict[str, Any] | None = None
+                     ) -> dict[str, Any]:
         out = dict(point)
-        for dspec, dexpr in defines:
+        for (dspec, dexpr), moves in zip(defines, moving, strict=True):
+            if fixed is not None and not moves:
+                # Only the variable differs from the random point: this value cannot change.
+                out[dspec.name] = fixed[dspec.name]
+                continue
             value = dexpr.evaluate(out, dims)
             if dspec.shape is not None:
                 value = np.asarray(value, dtype=float).reshape(
@@ -1176,8 +1488,8 @@ def _gradient_trial(  # noqa: PLR0917  (one random point needs all of these)
             out[dspec.name] = value
         return out
 
-    def f(point: dict[str, Any]) -> float:
-        v = loss.evaluate(with_defines(point), dims)
+    def f(point: dict[str, Any], fixed: dict[str, Any] | None = None) -> float:
+        v = loss.evaluate(with_defines(point, fixed), dims)
         return float(np.asarray(v, dtype=float).reshape(-1)[0])
 
     try:
@@ -1201,7 +1513,7 @@ def _gradient_trial(  # noqa: PLR0917  (one random point needs all of these)
                 moved[idx] += step
                 point = dict(values)
                 point[spec.name] = float(moved[0, 0]) if scalar else moved
-                fs.append(f(point))
+                fs.append(f(point, base))
             grad[idx] = (-fs[0] + 8 * fs[1] - 8 * fs[2] + fs[3]) / (12 * h)
     except (IllConditionedError, FloatingPointError, np.linalg.LinAlgError):
         return None
