@@ -367,6 +367,169 @@ def test_hostile_answer_text_never_executes(tmp_path: Path) -> None:
         assert outcome.messages[0].startswith("Could not read your answer"), key
 
 
+# -- one child per submission -------------------------------------------------------------------
+
+
+def _count_children(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the children ``run_isolated_many`` forks (the list grows by one per child)."""
+    from grader import equiv
+
+    forked: list[int] = []
+    real = equiv._run_child
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        forked.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(equiv, "_run_child", counting)
+    return forked
+
+
+def test_all_answers_of_a_submission_are_checked_in_one_child(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every expression, gradient and number text of a submission is checked in one forked
+    child, not one child per answer."""
+    forked = _count_children(monkeypatch)
+    a = resolve("cs229_ps2")
+    sub = load_submission(EXAMPLES / "cs229_ps2" / "answers_correct.toml", module=a.module,
+                          answer_ids=_ids(a.name))
+    outcomes = grade_answers(a, sub)
+    assert len(outcomes) == 10 and all(o.status == "passed" for o in outcomes)
+    assert len(forked) == 1
+
+
+def test_answer_that_overruns_its_time_fails_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer whose check overruns its own time limit is "too complex"; the child is killed
+    and a new one checks the answers after it, which are graded as usual."""
+    from grader import equiv
+
+    real = equiv._compare
+
+    def hangs_on_x_plus_x(expected: str, given: str, *args: Any) -> dict[str, Any]:
+        if given == "x + x":
+            time.sleep(30)
+        return real(expected, given, *args)
+
+    monkeypatch.setattr(equiv, "_compare", hangs_on_x_plus_x)
+    forked = _count_children(monkeypatch)
+    expr = {"part": "1", "points": 1, "kind": "expression", "symbols": "x: scalar",
+            "expected": "2 x"}
+    parts = [{**expr, "id": "a"}, {**expr, "id": "slow", "timeout": 0.5},
+             {**expr, "id": "b"}, {**NUMBER, "id": "n"}]
+    started = time.monotonic()
+    got = _by_id(grade_answers(_custom(parts), SimpleNamespace(
+        answers={"a": "2 x", "slow": "x + x", "b": "x*2", "n": "1/(1+e)"})))
+    assert time.monotonic() - started < 5
+    assert got["slow"].status == "failed" and "too complex" in got["slow"].messages[0]
+    assert _diagnosis(got["slow"]) == "too-complex"
+    assert all(got[k].status == "passed" for k in ("a", "b", "n"))
+    assert len(forked) == 2
+
+
+def test_answers_past_the_total_budget_are_not_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the submission's answers have used up ANSWERS_TOTAL_TIMEOUT, the answers left earn
+    0 and say they were not checked (numbers and expressions alike)."""
+    from grader import answers
+
+    monkeypatch.setattr(answers, "ANSWERS_TOTAL_TIMEOUT", 0.0)
+    parts = [{**NUMBER, "id": "n"}, {"id": "e", "part": "1", "points": 1, "kind": "expression",
+                                     "symbols": "x: scalar", "expected": "2 x"}]
+    got = _by_id(grade_answers(_custom(parts), SimpleNamespace(answers={"n": "0.2689",
+                                                                        "e": "2 x"})))
+    for key in ("n", "e"):
+        assert got[key].status == "failed" and got[key].fraction == 0.0, key
+        assert got[key].messages[0].startswith("This answer was not checked"), key
+        assert _diagnosis(got[key]) == "not-checked"
+
+
+def test_a_child_that_dies_blames_only_its_current_job() -> None:
+    """A job that ends the child gets "died"; the jobs after it run in a new child."""
+    import os
+
+    from grader.equiv import IsolatedJob, run_isolated_many
+
+    def pid() -> dict[str, Any]:
+        return {"pid": os.getpid()}
+
+    jobs = [IsolatedJob("a", pid, 5, 256), IsolatedJob("b", pid, 5, 256),
+            IsolatedJob("die", lambda: os._exit(3), 5, 256), IsolatedJob("c", pid, 5, 256)]
+    replies = run_isolated_many(jobs)
+    assert replies["die"] == {"internal": "died"}
+    assert replies["a"]["pid"] == replies["b"]["pid"] != replies["c"]["pid"]
+    assert os.getpid() not in {replies[k]["pid"] for k in "abc"}
+
+
+def test_memory_limit_holds_for_every_job_of_a_child() -> None:
+    """Each job may add its own memory allowance: one that exceeds it gets "memory", and the
+    job after it still gets the full allowance (in a fresh child)."""
+    from grader.equiv import IsolatedJob, run_isolated_many
+
+    def take(mb: int) -> dict[str, Any]:
+        block = bytearray(mb * 1024 * 1024)
+        return {"size": len(block) // (1024 * 1024)}
+
+    jobs = [IsolatedJob("small", lambda: take(100), 10, 256),
+            IsolatedJob("hog", lambda: take(8 * 1024), 10, 256),
+            IsolatedJob("again", lambda: take(200), 10, 256)]
+    replies = run_isolated_many(jobs)
+    assert replies == {"small": {"size": 100}, "hog": {"internal": "memory"},
+                       "again": {"size": 200}}
+
+
+def test_hung_job_times_out_and_the_total_budget_stops_the_rest() -> None:
+    """A hung job is killed at its own limit; the jobs left when the total budget is spent get
+    "budget" without running."""
+    from grader.equiv import IsolatedJob, run_isolated_many
+
+    def hang() -> dict[str, Any]:
+        time.sleep(30)
+        return {}
+
+    started = time.monotonic()
+    replies = run_isolated_many(
+        [IsolatedJob("hang", hang, 0.3, 256), IsolatedJob("ok", lambda: {"ok": 1}, 5, 256),
+         IsolatedJob("late", hang, 5, 256), IsolatedJob("never", lambda: {}, 5, 256)],
+        total_timeout=1.0)
+    assert time.monotonic() - started < 3
+    assert replies["hang"] == {"internal": "timeout"} and replies["ok"] == {"ok": 1}
+    assert replies["late"] == replies["never"] == {"internal": "budget", "seconds": 1.0}
+
+
+def test_assignment_expressions_are_parsed_once_per_process() -> None:
+    """Grading a second submission parses none of the assignment's expected answers, losses or
+    definitions again (they are cached in the trusted process, before any child is forked)."""
+    from grader import equiv
+
+    a = resolve("softmax_regression")
+    answers = load_submission(EXAMPLES / a.name / "answers_mistakes.toml", module=a.module,
+                              answer_ids=_ids(a.name)).answers
+    grade_answers(a, SimpleNamespace(answers=answers))
+    before = (equiv._trusted_expr.cache_info().misses,
+              equiv._gradient_setting_cached.cache_info().misses)
+    again = grade_answers(a, SimpleNamespace(answers=answers))
+    assert (equiv._trusted_expr.cache_info().misses,
+            equiv._gradient_setting_cached.cache_info().misses) == before
+    scores = score_outcomes(again, a.parts)
+    assert scores.score == pytest.approx(EXAMPLE_SCORES[(a.name, "answers_mistakes.toml")])
+
+
+def test_error_in_an_expected_answer_is_raised_before_forking(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A broken expected answer is the instructor's error, raised in the trusted process: no
+    child is started for it."""
+    from grader import equiv
+    from grader.errors import AnswerParseError
+
+    forked = _count_children(monkeypatch)
+    broken = _custom([{"id": "e", "part": "1", "points": 1, "kind": "expression",
+                       "symbols": "X: n x n", "expected": "Z + X"}])
+    with pytest.raises(AnswerParseError, match="expected answer: unknown symbol 'Z'"):
+        grade_answers(broken, SimpleNamespace(answers={"e": "X"}))
+    assert forked == []
+    with pytest.raises(AnswerParseError, match="wrt: 'Q' is not a declared symbol"):
+        equiv.prepare_gradient("tr(X)", "Q", "X", "X: n x n")
+
+
 # -- reports ----------------------------------------------------------------------------------
 
 
