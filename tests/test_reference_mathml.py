@@ -327,7 +327,7 @@ def test_rmse_is_the_root_of_the_mean_square():
     assert ref.rmse(np.zeros(2), np.array([3.0, 4.0])) == pytest.approx(math.sqrt(12.5))
 
 
-@pytest.mark.parametrize("seed", [None, 12345])
+@pytest.mark.parametrize("seed", [None, data.FRESH_SEED])
 def test_evaluation_mlp_clears_the_bar_the_tests_set(seed):
     """On the students' data and the hidden tests' fresh draw, the reference MLP's test RMSE is
     well below 4/5 of least squares, and ridge stays close to least squares."""
@@ -336,14 +336,63 @@ def test_evaluation_mlp_clears_the_bar_the_tests_set(seed):
     assert abs(result["ridge"] - result["pinv"]) < 0.05 * result["pinv"]
 
 
+def _mlp_to_pinv_ratio(seed: int | None, n_hidden: int, lr: float, epochs: int, init: int):
+    """Test RMSE of a standardised MLP trained as the README suggests, over least squares'."""
+    X, y, X_test, y_test = ref.evaluation_data(seed)
+    mu, sd, y_mu, y_sd = X.mean(axis=0), X.std(axis=0), y.mean(), y.std()
+    params = ref.mlp_init(3, n_hidden, 1, init)
+    params, _ = ref.mlp_train((X - mu) / sd, ((y - y_mu) / y_sd)[:, None], params, lr, epochs)
+    y_hat = ref.mlp_forward((X_test - mu) / sd, params)["Y_hat"][:, 0] * y_sd + y_mu
+    lin = ref.pinv_fit(X, y)
+    return ref.rmse(y_test, y_hat) / ref.rmse(
+        y_test, ref.ridge_predict(X_test, lin["coef"], lin["intercept"])
+    )
+
+
+@pytest.mark.parametrize("seed", [None, data.FRESH_SEED])
+def test_the_bar_passes_trained_and_fails_untrained_mlps(seed):
+    """On both graded draws, MLPs trained within the README's range (8-16 units, learning rate
+    0.1-0.15, 1000-2000 epochs) clear 4/5 of least squares with room to spare, and one trained
+    for only 100 epochs does not (a sample of the 360-network measurement in the data module)."""
+    for n_hidden, lr, epochs, init in ((8, 0.1, 1000, 0), (16, 0.15, 2000, 1), (10, 0.1, 1500, 2)):
+        assert _mlp_to_pinv_ratio(seed, n_hidden, lr, epochs, init) < 0.7
+    for init in (0, 1):
+        assert _mlp_to_pinv_ratio(seed, 10, 0.1, 100, init) > 0.85
+
+
+def test_reference_evaluation_runs_once_per_process():
+    """A second evaluate() on equal data is a cache hit, and editing one result or the data a
+    caller got changes nothing another caller gets."""
+    first_data = ref.evaluation_data()
+    first = ref.evaluate(*first_data, 1.0)
+    hits = ref.evaluate.cache_info()["hits"]
+    first["mlp"] = -1.0
+    first_data[0][0, 0] = 1e9
+    again = ref.evaluate(*ref.evaluation_data(), 1.0)
+    assert ref.evaluate.cache_info()["hits"] == hits + 1
+    assert again["mlp"] > 0
+    assert ref.evaluation_data()[0][0, 0] != 1e9
+
+
+def test_hidden_test_uses_the_measured_fresh_draw():
+    """The hidden evaluation test draws its fresh data with the seed the data module vetted."""
+    source = (PROBLEM / "tests" / "hidden" / "test_5_evaluation_hidden.py").read_text()
+    seeds = [
+        ast.literal_eval(node.value)
+        for node in ast.parse(source).body
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "FRESH_SEED"
+    ]
+    assert seeds == [data.FRESH_SEED]
+
+
 def test_dataset_is_fixed_and_matches_the_students_csv():
-    """The generator is deterministic, 300 x 3 with a 240/60 split, and equals data/*.csv."""
+    """The generator is deterministic, 180 x 3 with a 120/60 split, and equals data/*.csv."""
     X, y = data.make_regression()
     X2, y2 = data.make_regression()
-    assert X.shape == (300, 3) and y.shape == (300,)
+    assert X.shape == (180, 3) and y.shape == (180,)
     assert np.array_equal(X, X2) and np.array_equal(y, y2)
     X_train, _, X_test, _ = data.load_split()
-    assert len(X_train) == 240 and len(X_test) == 60
+    assert len(X_train) == 120 and len(X_test) == 60
     csv = (PROBLEM / "data" / "regression.csv").read_text()
     assert csv == data.to_csv_text()
     table = np.loadtxt(PROBLEM / "data" / "regression.csv", delimiter=",", skiprows=1)

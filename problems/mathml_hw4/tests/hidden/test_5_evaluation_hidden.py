@@ -7,7 +7,9 @@ import numpy as np
 
 from grader import check_array, check_true, points
 
-FRESH_SEED = 12345
+# The hidden draw of the section-4 data; chosen by measurement (reference/data/mathml_regression.py
+# says how) and checked equal to FRESH_SEED there by tests/test_reference_mathml.py.
+FRESH_SEED = 8
 
 
 def _same(got: object, want: np.ndarray) -> bool:

@@ -1,5 +1,5 @@
 """Public tests, section 4: RMSE, pseudo-inverse least squares, and the three models on the
-dataset in data/regression.csv (rows 1-240 train, 241-300 test)."""
+dataset in data/regression.csv (rows 1-120 train, 121-180 test)."""
 
 from __future__ import annotations
 
