@@ -150,12 +150,11 @@ def test_mlp_forward_shapes(submission, reference, rng, credit):
     X1, Y1 = _data(rng, 1, 4, 2)
     cases.append((X1, Y1, _params(rng, 4, 3, 2)))
     results = [submission.mlp_forward(X, p) for X, _, p in cases]
+    wants = [reference.mlp_forward(X, p) for X, _, p in cases]
     for key in ("Z_h", "H", "Y_hat"):
         with credit.part(key, weight=1):
-            for (X, _, p), got in zip(cases, results, strict=True):
-                check_array(
-                    _entry(got, key, "mlp_forward"), reference.mlp_forward(X, p)[key], name=key
-                )
+            for got, want in zip(results, wants, strict=True):
+                check_array(_entry(got, key, "mlp_forward"), want[key], name=key)
 
 
 @points(1, name="3.4 MSE on other shapes", part="3.4")
@@ -177,10 +176,10 @@ def test_mlp_gradients_shapes(submission, reference, rng, credit):
     """mlp_gradients() is right when m, n and k all differ (including k = 1 and n = 1)."""
     cases = [(*_data(rng, N, m, k), _params(rng, m, n, k)) for N, m, n, k in SHAPES]
     results = [submission.mlp_gradients(X, Y, p) for X, Y, p in cases]
+    wants = [reference.mlp_gradients(X, Y, p) for X, Y, p in cases]
     for key in MLP_KEYS:
         with credit.part(f"dMSE/d{key}", weight=1):
-            for (X, Y, p), got in zip(cases, results, strict=True):
-                want = reference.mlp_gradients(X, Y, p)
+            for (X, Y, _), got, want in zip(cases, results, wants, strict=True):
                 _check_gradients(
                     got, want, key, N=X.shape[0], k=Y.shape[1], function="mlp_gradients"
                 )
@@ -219,19 +218,14 @@ def test_mlp_step_shapes(submission, reference, rng, credit):
     ]
     results = [submission.mlp_step(X, Y, p, lr) for X, Y, p, lr in cases]
     owns = [_own(submission, "mlp_gradients", X, Y, p) for X, Y, p, _ in cases]
+    steps = [reference.mlp_step(X, Y, p, lr) for X, Y, p, lr in cases]
+    grads = [reference.mlp_gradients(X, Y, p) for X, Y, p, _ in cases]
     for key in MLP_KEYS:
         with credit.part(key, weight=1):
-            for (X, Y, p, lr), got, own in zip(cases, results, owns, strict=True):
-                _check_step(
-                    got,
-                    key,
-                    p,
-                    reference.mlp_step(X, Y, p, lr),
-                    lr,
-                    function="mlp_step",
-                    gradients=reference.mlp_gradients(X, Y, p),
-                    own=own,
-                )
+            for (_, _, p, lr), got, own, step, grad in zip(
+                cases, results, owns, steps, grads, strict=True
+            ):
+                _check_step(got, key, p, step, lr, function="mlp_step", gradients=grad, own=own)
 
 
 @points(4, name="3.4 training loop: longer run, one output", part="3.4")
@@ -330,10 +324,10 @@ def test_mlp2_gradients_shapes(submission, reference, rng, credit):
         X, Y = _data(rng, N, m, k)
         cases.append((X, Y, _params2(rng, m, n1, n2, k)))
     results = [submission.mlp2_gradients(X, Y, p) for X, Y, p in cases]
+    wants = [reference.mlp2_gradients(X, Y, p) for X, Y, p in cases]
     for key in MLP2_KEYS:
         with credit.part(f"dMSE/d{key}", weight=1):
-            for (X, Y, p), got in zip(cases, results, strict=True):
-                want = reference.mlp2_gradients(X, Y, p)
+            for (X, Y, _), got, want in zip(cases, results, wants, strict=True):
                 _check_gradients(
                     got, want, key, N=X.shape[0], k=Y.shape[1], function="mlp2_gradients"
                 )
