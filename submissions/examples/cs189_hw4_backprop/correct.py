@@ -1,4 +1,7 @@
-"""Correct: a complete, vectorised float64 solution (expected: full marks)."""
+"""Correct: a complete, vectorised float64 solution (expected: every code point).
+
+Code only: with the typed answers beside it, as in complete/, it earns full marks.
+"""
 
 from __future__ import annotations
 

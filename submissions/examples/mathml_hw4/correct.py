@@ -1,4 +1,5 @@
-"""Example submission for mathml_hw4: a complete, correct solution (expected: full marks).
+"""Example submission for mathml_hw4: a complete, correct solution (expected: every code point;
+with the typed answers beside it, as in complete/, full marks).
 
 Written the way a student would, independently of the reference solution: vectorised NumPy,
 explicit formulas from the derivations in README.md.

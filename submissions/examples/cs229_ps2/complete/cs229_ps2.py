@@ -1,4 +1,8 @@
-"""A correct submission for cs229_ps2: follows every definition in the statement (full marks)."""
+"""A correct submission for cs229_ps2: follows every definition in the statement.
+
+Expected: every code point. Code only: with the typed answers beside it, as in complete/, it
+earns full marks.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""A correct solution: full marks expected."""
+"""A correct solution: every code point expected.
+
+Code only: with the typed answers beside it, as in complete/, it earns full marks.
+"""
 
 from __future__ import annotations
 
