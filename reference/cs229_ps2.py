@@ -23,6 +23,12 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from reference._cache import memoize_by_value
+
+# The data generators, reached by the assignment's tests as ``reference.data``: the grader puts
+# the reference on the import path when the fixture first runs, after test modules are imported.
+from reference.data import cs229_ps2_data as data  # noqa: F401 (re-exported for the tests)
+
 KERNELS = ("dot", "rbf", "non_psd")
 
 
@@ -57,6 +63,8 @@ def logistic_gradient(
     return X.T @ (sigmoid(X @ theta) - y) / X.shape[0] + reg * theta
 
 
+# Up to 10,000 gradient steps; the tests repeat the same runs for every submission.
+@memoize_by_value()
 def logistic_regression(
     X: np.ndarray,
     y: np.ndarray,
@@ -91,6 +99,8 @@ def tokenize(message: str) -> list[str]:
     return message.lower().split()
 
 
+# The corpus helpers loop over hundreds of messages in Python, on the same corpora each time.
+@memoize_by_value()
 def build_vocab(messages: Sequence[str], min_messages: int = 5) -> list[str]:
     """Tokens that occur in at least ``min_messages`` distinct messages, sorted."""
     doc_freq: dict[str, int] = {}
@@ -100,6 +110,7 @@ def build_vocab(messages: Sequence[str], min_messages: int = 5) -> list[str]:
     return sorted(tok for tok, c in doc_freq.items() if c >= min_messages)
 
 
+@memoize_by_value()
 def count_matrix(messages: Sequence[str], vocab: Sequence[str]) -> np.ndarray:
     """(n, V) integer counts: entry (i, j) is how often vocab[j] occurs in message i."""
     index = {tok: j for j, tok in enumerate(vocab)}
@@ -173,6 +184,8 @@ def kernel_matrix(A: np.ndarray, B: np.ndarray, kernel: str, *, sigma: float = 1
     raise ValueError(f"unknown kernel {kernel!r}; expected one of {KERNELS}")
 
 
+# A Python loop over the examples, on the same data sets for every submission.
+@memoize_by_value()
 def perceptron_train(
     X: np.ndarray, y: np.ndarray, kernel: str, *, lr: float = 0.5, sigma: float = 1.0
 ) -> np.ndarray:
@@ -232,6 +245,8 @@ def map_laplace_objective(
     return float(r @ r + laplace_gamma(sigma, b) * np.abs(theta).sum())
 
 
+# Coordinate descent to 1e-12, on the same problems for every submission.
+@memoize_by_value()
 def map_laplace(
     X: np.ndarray,
     y: np.ndarray,

@@ -8,6 +8,7 @@ against the files shipped to students. Also the seed's claims we kept or correct
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import math
 from collections import Counter
@@ -154,6 +155,29 @@ def test_separable_data_does_not_converge_and_theta_grows_without_bound():
     assert norms[0] < norms[1] < norms[2]
     # Growth like log t: equal ratios of t give roughly equal increments, never a plateau.
     assert norms[2] - norms[1] > 0.5 * (norms[1] - norms[0])
+
+
+def test_hidden_separable_runs_tell_the_stopping_rules_apart():
+    """On the hidden test's separable set (seed 7, n = 60) ||theta|| grows by more than 3 from
+    500 to 3000 steps, the 3000th step is still far above tol, and stopping on a loss change
+    below tol (a likely mistake) stops between the two run lengths, so the long run catches it."""
+    X, y = data.logistic_dataset(separable=True, seed=7, n=60)
+    X = data.add_intercept(X)
+    short = ref.logistic_regression(X, y, lr=1.0, max_iter=500, tol=1e-6)
+    long = ref.logistic_regression(X, y, lr=1.0, max_iter=3000, tol=1e-6)
+    assert not short["converged"] and not long["converged"]
+    assert np.linalg.norm(long["theta"]) - np.linalg.norm(short["theta"]) > 3.0
+    last_step = np.linalg.norm(ref.logistic_gradient(long["theta"], X, y))
+    assert last_step > 100 * 1e-6
+    theta, loss, stop = np.zeros(3), ref.logistic_loss(np.zeros(3), X, y), None
+    for t in range(1, 3001):
+        theta = theta - ref.logistic_gradient(theta, X, y)
+        new_loss = ref.logistic_loss(theta, X, y)
+        if abs(loss - new_loss) < 1e-6:
+            stop = t
+            break
+        loss = new_loss
+    assert stop is not None and 500 < stop < 3000
 
 
 def test_l2_penalty_restores_a_finite_minimiser_on_separable_data():
@@ -556,6 +580,30 @@ def test_variance_path_into_the_mean_vanishes_symbolically():
     u = sp.Symbol("u")
     v = sum((xi - u) ** 2 for xi in xs) / len(xs)
     assert sp.simplify(sp.diff(v, u).subs(u, mu)) == 0
+
+
+# ---------------------------------------------------------------- grading cost and imports
+
+
+def test_data_generators_are_reached_through_the_reference_and_hand_out_copies():
+    """ref.data is the data module; a caller editing a generated set changes no later call."""
+    assert ref.data is data
+    messages, labels = data.spam_corpus(50, seed=5)
+    messages[0], labels[0] = "edited", 1 - labels[0]
+    again, again_labels = data.spam_corpus(50, seed=5)
+    assert again[0] != "edited" and again_labels[0] != labels[0]
+
+
+def test_assignment_tests_import_nothing_from_reference():
+    """Test modules reach the reference only through the fixture: the grader makes the course's
+    reference importable when the fixture first runs, after the modules are collected."""
+    for path in sorted((ROOT / "problems" / "cs229_ps2" / "tests").glob("*/test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [a.name for a in node.names] if isinstance(node, ast.Import)
+                else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            )  # fmt: skip
+            assert not any(n.split(".")[0] == "reference" for n in names), path.name
 
 
 # ---------------------------------------------------------------- the public tests' constants

@@ -385,6 +385,18 @@ def test_hidden_test_uses_the_measured_fresh_draw():
     assert seeds == [data.FRESH_SEED]
 
 
+def test_assignment_tests_import_nothing_from_reference():
+    """Test modules reach the reference only through the fixture: the grader makes the course's
+    reference importable when the fixture first runs, after the modules are collected."""
+    for path in sorted((PROBLEM / "tests").glob("*/test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [a.name for a in node.names] if isinstance(node, ast.Import)
+                else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            )  # fmt: skip
+            assert not any(n.split(".")[0] == "reference" for n in names), path.name
+
+
 def test_dataset_is_fixed_and_matches_the_students_csv():
     """The generator is deterministic, 180 x 3 with a 120/60 split, and equals data/*.csv."""
     X, y = data.make_regression()

@@ -1,7 +1,8 @@
 """Hidden tests for cs229_ps2: other shapes, seeds, hyper-parameters and edge cases.
 
 Inputs come from the per-test ``rng`` and from the fixed-seed generators in
-``reference.data.cs229_ps2_data`` (with seeds the students' data files do not use); expected
+``reference.data.cs229_ps2_data``, reached as ``reference.data`` (with seeds the students' data
+files do not use); expected
 values come from the reference, which the project's own tests check by independent routes.
 Messages name what is wrong without printing hidden inputs.
 """
@@ -13,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from grader import check_array, check_scalar, check_true, points
-from reference.data import cs229_ps2_data as data
 
 
 def _field(result: Any, key: str, function: str) -> Any:
@@ -52,20 +52,23 @@ def _is_bool(value: Any, want: bool) -> bool:
 # ---------------------------------------------------------------- part 1: logistic regression
 
 
-def _logistic_set(separable: bool, seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-    X, y = data.logistic_dataset(separable=separable, seed=seed, n=n)
-    return data.add_intercept(X), y
+def _logistic_set(reference: Any, separable: bool, seed: int, n: int) -> tuple[np.ndarray, ...]:
+    X, y = reference.data.logistic_dataset(separable=separable, seed=seed, n=n)
+    return reference.data.add_intercept(X), y
 
 
 @points(5, name="on separable data training does not converge and ||theta|| grows", part="1")
 def test_logistic_separable_diverges(submission, reference, credit):
     """Separable data: converged is False after max_iter steps, and theta keeps growing."""
-    X, y = _logistic_set(True, 7, 60)
-    short = submission.logistic_regression(X, y, lr=1.0, reg=0.0, max_iter=1000, tol=1e-6)
-    long = submission.logistic_regression(X, y, lr=1.0, reg=0.0, max_iter=4000, tol=1e-6)
-    want = reference.logistic_regression(X, y, lr=1.0, reg=0.0, max_iter=1000, tol=1e-6)
+    X, y = _logistic_set(reference, True, 7, 60)
+    # Measured on this data: ||theta|| is 7.66 after 500 steps and 11.74 after 3000 (the steps
+    # are still about 8e-4 long there, far above tol), and stopping on a loss change below tol
+    # instead of a step below tol, a likely mistake, stops at step 2447: inside the long run.
+    short = submission.logistic_regression(X, y, lr=1.0, reg=0.0, max_iter=500, tol=1e-6)
+    long = submission.logistic_regression(X, y, lr=1.0, reg=0.0, max_iter=3000, tol=1e-6)
+    want = reference.logistic_regression(X, y, lr=1.0, reg=0.0, max_iter=500, tol=1e-6)
     with credit.part("converged and iterations", weight=2):
-        for out, steps in ((short, 1000), (long, 4000)):
+        for out, steps in ((short, 500), (long, 3000)):
             check_true(_is_bool(_field(out, "converged", "logistic_regression"), False),
                        f"on separable data, converged should be False after max_iter = {steps} "
                        "steps: the cost has no minimiser, so the steps never fall below tol")
@@ -74,18 +77,18 @@ def test_logistic_separable_diverges(submission, reference, credit):
                        "converge")
     with credit.part("theta after max_iter steps", weight=2):
         check_array(_field(short, "theta", "logistic_regression"), want["theta"],
-                    name="theta after 1000 steps on separable data", rtol=1e-5)
+                    name="theta after 500 steps on separable data", rtol=1e-5)
     with credit.part("||theta|| grows", weight=1):
         grow = (np.linalg.norm(np.asarray(_field(long, "theta", "logistic_regression"), float))
                 - np.linalg.norm(np.asarray(_field(short, "theta", "logistic_regression"), float)))
         check_true(bool(grow > 1.0), "||theta|| should keep growing on separable data (it grows "
-                   "by more than 1 between 1000 and 4000 steps here)")
+                   "by more than 1 between 500 and 3000 steps here)")
 
 
 @points(4, name="L2 regularisation restores convergence on separable data", part="1")
 def test_logistic_regularised_converges(submission, reference):
     """With reg > 0 the cost has a minimiser again and gradient descent reaches it."""
-    X, y = _logistic_set(True, 229, 100)
+    X, y = _logistic_set(reference, True, 229, 100)
     out = submission.logistic_regression(X, y, lr=1.0, reg=0.01, max_iter=10_000, tol=1e-6)
     want = reference.logistic_regression(X, y, lr=1.0, reg=0.01, max_iter=10_000, tol=1e-6)
     check_true(_is_bool(_field(out, "converged", "logistic_regression"), True),
@@ -133,7 +136,7 @@ HAND_PHI_HAM = np.log(np.array([0.5, 3.5, 0.5, 1.5]) / 6.0)
 
 def _nb_corpus(reference: Any) -> tuple[list[str], np.ndarray, np.ndarray, dict[str, Any]]:
     """Vocabulary, training counts, labels and the reference model on a corpus students lack."""
-    messages, labels = data.spam_corpus(300, seed=231)
+    messages, labels = reference.data.spam_corpus(300, seed=231)
     vocab = reference.build_vocab(messages)
     counts = reference.count_matrix(messages, vocab)
     return vocab, counts, labels, reference.nb_fit(counts, labels)
@@ -167,7 +170,7 @@ def test_nb_fit_by_hand(submission, credit):
 def test_nb_predict(submission, reference, credit):
     """Spam exactly where the spam log posterior is strictly larger (ties go to ham)."""
     vocab, _, _, model = _nb_corpus(reference)
-    messages, _ = data.spam_corpus(150, seed=232)
+    messages, _ = reference.data.spam_corpus(150, seed=232)
     counts = reference.count_matrix(messages, vocab)
     with credit.part("unseen messages", weight=2):
         got = submission.nb_predict(model, counts)
@@ -202,10 +205,10 @@ def test_top_tokens(submission, reference, credit):
 
 
 @points(2, name="the whole pipeline classifies unseen messages", part="2")
-def test_nb_end_to_end(submission):
+def test_nb_end_to_end(submission, reference):
     """Vocabulary, counts, fit and predict together reach at least 95% test accuracy."""
-    train, train_labels = data.spam_corpus(300, seed=233)
-    test, test_labels = data.spam_corpus(150, seed=234)
+    train, train_labels = reference.data.spam_corpus(300, seed=233)
+    test, test_labels = reference.data.spam_corpus(150, seed=234)
     vocab = submission.build_vocab(train, 5)
     model = submission.nb_fit(submission.count_matrix(train, vocab), train_labels, 1.0)
     predicted = np.asarray(submission.nb_predict(model, submission.count_matrix(test, vocab)))
@@ -246,7 +249,7 @@ def test_kernel_non_psd(submission, reference, rng, credit):
 @points(3, name="perceptron_train on other data, sigma and lr, and on one example", part="3")
 def test_perceptron_train_other(submission, reference, credit):
     """One ordered pass, g(0) = 1, beta_i = lr (y_i - prediction)."""
-    X, y = data.ring_dataset(60, seed=231)
+    X, y = reference.data.ring_dataset(60, seed=231)
     with credit.part("rbf, sigma = 0.7, lr = 1", weight=2):
         got = submission.perceptron_train(X, y, "rbf", lr=1.0, sigma=0.7)
         _check_first_beta(got, y, 1.0)
@@ -263,8 +266,8 @@ def test_perceptron_train_other(submission, reference, credit):
 @points(3, name="predictions, and RBF vs. dot vs. non-PSD on ring data", part="3")
 def test_perceptron_predict_and_kernels(submission, reference, credit):
     """Predictions match the reference; RBF learns the disc, dot and non-PSD do not."""
-    X, y = data.ring_dataset(200, seed=231)
-    X_new, y_new = data.ring_dataset(200, seed=232)
+    X, y = reference.data.ring_dataset(200, seed=231)
+    X_new, y_new = reference.data.ring_dataset(200, seed=232)
     with credit.part("perceptron_predict", weight=1):
         beta = reference.perceptron_train(X, y, "rbf", sigma=0.7)
         got = submission.perceptron_predict(X, beta, X_new, "rbf", sigma=0.7)
