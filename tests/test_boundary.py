@@ -149,7 +149,7 @@ EXPECTED = {
     "lying_eq": (0.0, "graded", "should be a number, got <submission object of type AlwaysEqual>"),
     "fake_results_then_exit": (0.0, "import-error", "ended its own process (exit code 0"),
     "unpickle_runs_code": (0.0, "graded", "got <submission object of type Evil>"),
-    "infinite_loop_at_import": (0.0, "timeout", "did not finish within"),
+    "infinite_loop_at_import": (0.0, "timeout", "did not finish importing within"),
     "allocate_20_gb": (0.0, "graded", "ran out of memory"),
 }
 
