@@ -16,8 +16,10 @@ Kinds:
   number computed correctly from the student's own wrong earlier numbers earns its points
   (error carried forward).
 
-Student text is parsed and evaluated only in forked children with time and memory limits
-(``grader.equiv``); the instructor's formulas are trusted and evaluated here.
+Student text is parsed and evaluated only in a forked child with time and memory limits
+(``grader.equiv.run_isolated_many``: one child for all answers of a submission, each answer with
+its own limits, ``ANSWERS_TOTAL_TIMEOUT`` for all of them); the instructor's formulas are trusted,
+parsed once per process and evaluated here.
 """
 
 from __future__ import annotations
