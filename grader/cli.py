@@ -61,9 +61,19 @@ def format_check(report: dict[str, Any]) -> str:
 
 
 def _write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` so readers see the old file or the whole new one, never half of it.
+
+    Only a regular file (or a new path) is replaced by renaming: renaming over ``/dev/null`` or a
+    pipe would replace the device itself.
+    """
     import os
+    import stat
     import tempfile
 
+    if path.exists() and not stat.S_ISREG(path.stat().st_mode):
+        with path.open("w") as f:
+            f.write(text)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(fd, "w") as f:

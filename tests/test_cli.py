@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -90,3 +91,11 @@ def test_python_m_grader_works():
     proc = subprocess.run([sys.executable, "-m", "grader", "--version"], capture_output=True,
                           text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("grader ")
+
+
+def test_output_to_a_device_writes_through_it(capsys):
+    """-o /dev/null writes into the device; it never replaces it with a file (we may be root)."""
+    import stat
+
+    assert main(["grade", str(TINY), str(SUBS / "correct.py"), "-o", os.devnull]) == 0
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
