@@ -88,6 +88,10 @@ def run_pytest(assignment: Assignment, sessions: Sessions | None, *, public_only
     state = GraderPlugin(assignment=assignment, sessions=sessions)
     json_report = JSONReport()
     sink = io.StringIO()
+    root = assignment.reference_root
+    if root is not None and str(root) not in sys.path:
+        # Hidden tests may import the reference at module level (collection needs it).
+        sys.path.append(str(root))
     old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
