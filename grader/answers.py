@@ -132,8 +132,23 @@ class AnswerSpec:
 # ---------------------------------------------------------------------------------------------
 
 
+_SPECS: dict[int, tuple[Assignment, list[AnswerSpec]]] = {}
+
+
 def answer_specs(assignment: Assignment) -> list[AnswerSpec]:
-    """The assignment's answer parts, checked; ``AssignmentError`` says what is wrong."""
+    """The assignment's answer parts, checked; ``AssignmentError`` says what is wrong.
+
+    Read once per ``Assignment`` object: a batch grades hundreds of submissions with one.
+    """
+    cached = _SPECS.get(id(assignment))
+    if cached is not None and cached[0] is assignment:
+        return list(cached[1])
+    specs = _read_specs(assignment)
+    _SPECS[id(assignment)] = (assignment, specs)
+    return list(specs)
+
+
+def _read_specs(assignment: Assignment) -> list[AnswerSpec]:
     where = f"{assignment.path / 'assignment.toml'}"
     part_ids = {p.id for p in assignment.parts}
     chains = assignment.raw.get("worked", {})

@@ -12,6 +12,7 @@ total time), so one function that kills its process costs only the tests that ca
 
 from __future__ import annotations
 
+import functools
 import os
 import select
 import shutil
@@ -151,7 +152,8 @@ class _Process:
     isolation: dict[str, Any] = field(default_factory=dict)
 
 
-def _checkout_dirs() -> set[str]:
+@functools.cache
+def _checkout_dirs() -> frozenset[str]:
     """Folders of the checkout the grader runs from, except those the interpreter lives in.
 
     Hiding tests/hidden/ and reference/ is not enough: the checkout's .git holds every version of
@@ -159,7 +161,7 @@ def _checkout_dirs() -> set[str]:
     """
     root = Path(_PACKAGE_DIR).parent
     if not (root / "pyproject.toml").is_file():
-        return set()  # an installed package: its parent is site-packages, which the worker needs
+        return frozenset()  # an installed package: its parent is site-packages, which the worker needs
     needed = [Path(p).resolve() for p in (sys.prefix, sys.exec_prefix, sys.executable, *sys.path)
               if p and os.path.isabs(p)]
     out = set()
@@ -167,7 +169,7 @@ def _checkout_dirs() -> set[str]:
         c = child.resolve()
         if child.is_dir() and not any(n == c or c in n.parents for n in needed):
             out.add(str(c))
-    return out
+    return frozenset(out)
 
 
 def _new_scratch() -> str:
@@ -176,6 +178,13 @@ def _new_scratch() -> str:
     A grader killed with SIGKILL cannot remove its scratch folder (with namespaces off it holds the
     student's files); the next grader on the machine does.
     """
+    _remove_dead_scratch(os.getpid())
+    return tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-")
+
+
+@functools.cache
+def _remove_dead_scratch(pid: int) -> None:
+    """Once per grader process (``pid`` keys the cache, so a forked grader sweeps again)."""
     base = tempfile.gettempdir()
     try:
         names = os.listdir(base)
@@ -185,7 +194,6 @@ def _new_scratch() -> str:
         owner = name[len(_SCRATCH_PREFIX):].split("-", 1)[0]
         if name.startswith(_SCRATCH_PREFIX) and owner.isdigit() and not _alive(int(owner)):
             shutil.rmtree(os.path.join(base, name), ignore_errors=True)
-    return tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-")
 
 
 _SCRATCH_PREFIX = "grader-scratch-"
