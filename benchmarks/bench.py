@@ -46,9 +46,12 @@ def build_class(assignment: str, n: int, dest: Path) -> Path:
     return dest
 
 
-def worked_network_only(assignment_dir: Path, dest: Path) -> Path:
-    """A copy of mathml_hw4 keeping only the worked-network tests (sections 3.1 and 3.3)."""
+def worked_network_only(assignment_dir: Path, course: Path) -> Path:
+    """A copy of mathml_hw4 keeping only the worked-network tests (sections 3.1 and 3.3), laid
+    out like a course checkout (``problems/`` beside ``reference/``) so its reference is found."""
+    dest = course / "problems" / assignment_dir.name
     shutil.copytree(assignment_dir, dest)
+    (course / "reference").symlink_to(ROOT / "reference")
     for test in dest.glob("tests/*/test_*.py"):
         if "worked" not in test.name:
             test.unlink()
@@ -204,7 +207,7 @@ def main() -> int:
                              f"{n / ours:.1f} subs/s", f"{ours / floor:.2f}x direct floor "
                                                         f"({floor:.1f} s)"))
             if assignment == "mathml_hw4":
-                part = worked_network_only(a_dir, work / "mathml_hw4")
+                part = worked_network_only(a_dir, work / "course")
                 n = max(args.sizes)
                 folder = work / f"{assignment}-{n}"
                 ours = batch_wall(part, folder, work / "out-worked", 2)

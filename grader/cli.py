@@ -31,6 +31,10 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     print(f"{report['assignment']}: {report['score']:g}/{report['max_score']:g} "
           f"({report['status']}) {args.submission}", file=sys.stderr)
+    if report["status"] == "internal-error":
+        print("grader: some tests could not run (a problem in the grader or the assignment's "
+              "tests); see the report's instructor section", file=sys.stderr)
+        return 1
     return 0
 
 

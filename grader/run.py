@@ -182,6 +182,12 @@ def run_many(assignment: Assignment, sandboxes: list[Sandbox], *,
                 o.status = "failed"
                 o.fraction = None
                 o.messages = [result.message]
+        if result.status == "graded" and any(o.status == "error" for o in result.outcomes):
+            # Set-up errors come from the grader or the tests, never from the submission:
+            # the grade cannot be trusted, and whoever runs the grader must hear of it.
+            result.status = "internal-error"
+            result.message = ("Some tests could not run because of a problem in the grader or "
+                              "the assignment's tests, not in your work; you will be graded again.")
         result.seconds = sandbox.elapsed
         results.append(result)
     del start

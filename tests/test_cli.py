@@ -99,3 +99,20 @@ def test_output_to_a_device_writes_through_it(capsys):
 
     assert main(["grade", str(TINY), str(SUBS / "correct.py"), "-o", os.devnull]) == 0
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+
+
+def test_tests_that_cannot_be_set_up_are_an_internal_error(tmp_path, capsys):
+    """If the assignment's own tests cannot set up (here: its reference is missing), the report
+    says internal-error, blames nobody's work, and grade exits 1."""
+    import shutil
+
+    broken = tmp_path / "tiny"
+    shutil.copytree(TINY, broken)
+    test = broken / "tests" / "public" / "test_public.py"
+    test.write_text(test.read_text().replace("def test_add(submission):",
+                                             "def test_add(submission, reference):"))
+    out = tmp_path / "r.json"
+    assert main(["grade", str(broken), str(SUBS / "correct.py"), "-o", str(out)]) == 1
+    report = json.loads(out.read_text())
+    assert report["status"] == "internal-error"
+    assert "not in your work" in report["output"]
