@@ -2,12 +2,15 @@
 
 Independent routes: SymPy differentiation, central finite differences, least squares on an
 augmented system (np.linalg.lstsq) for ridge, np.linalg.lstsq's minimum-norm solution for the
-pseudo-inverse, and numbers worked out by hand from the homework's data.
+pseudo-inverse, and numbers worked out by hand from the homework's data. The values written
+into the public tests (which must run without the reference, in a student kit) are recomputed
+from the reference here.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import math
 import tomllib
 from pathlib import Path
@@ -484,3 +487,188 @@ def test_assignment_toml_names_the_submission_file():
     """assignment.toml says students hand in mathml_hw4.py."""
     meta = tomllib.loads((PROBLEM / "assignment.toml").read_text())["assignment"]
     assert meta["submission_file"] == "mathml_hw4.py" and meta["name"] == "mathml_hw4"
+
+
+# ------------------------------------------------------------------ public tests' recorded values
+
+PUBLIC = PROBLEM / "tests" / "public"
+
+
+def _public_module(stem: str):
+    """A public test module, loaded from its file (its tests are not collected from here)."""
+    spec = importlib.util.spec_from_file_location(f"_mathml_public_{stem}", PUBLIC / f"{stem}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _module_level_names(stem: str) -> set[str]:
+    """Public names assigned at the top level of a public test module."""
+    names = set()
+    for node in ast.parse((PUBLIC / f"{stem}.py").read_text()).body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        names |= {t.id for t in targets if isinstance(t, ast.Name) and not t.id.startswith("_")}
+    return names
+
+
+def _warmups(m) -> dict:
+    assert np.array_equal(m.M_3x2, m.X_2x3.T + 1.0) and np.array_equal(m.X_3x2, m.X_2x3.T)
+    return {
+        "JACOBIAN_1": ref.warmup1_jacobian(m.M_SQUARE, m.X_VEC),
+        "GRADIENT_2": ref.warmup2_gradient(m.M_3x2, m.X_2x3),
+        "GRADIENT_3": ref.warmup3_gradient(m.X_2x3),
+        "HESSIAN_3": ref.warmup3_hessian(m.X_2x3),
+        "GRADIENT_4": ref.warmup4_gradient(m.X_3x2, m.A_3, m.B_2),
+        "GRADIENT_5": ref.warmup5_gradient(m.X_2x3, m.A_3, m.B_3),
+        "HESSIAN_5": ref.warmup5_hessian(m.X_2x3, m.A_3, m.B_3),
+    }
+
+
+def _ridge(m) -> dict:
+    fit = ref.ridge_fit(m.X_PUB, m.Y_PUB, m.LAM_FIT)
+    return {
+        "RIDGE_LOSS": ref.ridge_loss(m.X_PUB, m.Y_PUB, m.BETA_PUB, m.LAM),
+        "RIDGE_GRADIENT": ref.ridge_gradient(m.X_PUB, m.Y_PUB, m.BETA_PUB, m.LAM),
+        "RIDGE_SOLUTION": ref.ridge_solution(m.X_PUB, m.Y_PUB, m.LAM_SOLUTION),
+        "RIDGE_FIT_COEF": fit["coef"],
+        "RIDGE_FIT_INTERCEPT": fit["intercept"],
+        "RIDGE_PREDICTIONS": ref.ridge_predict(m.X_PUB, m.PREDICT_COEF, m.PREDICT_INTERCEPT),
+        "RIDGE_PATH": ref.ridge_path(m.X_PUB, m.Y_PUB, m.LAMS),
+    }
+
+
+def _worked_network(m) -> dict:
+    assert m.KEYS == ref.WEIGHT_KEYS
+    out = {}
+    for tag, x, W, t in (("START", m.X_START, m.W_START, m.TARGET_START),
+                         ("SECOND", m.X_SECOND, m.W_SECOND, m.TARGET_SECOND)):  # fmt: skip
+        f = ref.forward(x, W)
+        assert tuple(f) == m.FORWARD_KEYS
+        out[f"FORWARD_{tag}"] = f
+        out[f"LOSS_{tag}"] = ref.loss(f["a5"], t)
+        out[f"GRADIENTS_{tag}"] = ref.gradients(x, W, t)
+        out[f"UPDATE_{tag}"] = ref.sgd_step(x, W, t, m.LR)
+    return out
+
+
+def _mlp(m) -> dict:
+    assert m.MLP_KEYS == ref.MLP_KEYS and m.MLP2_KEYS == ref.MLP2_KEYS
+    X, Y, P, P2 = m.X_PUB, m.Y_PUB, m.P_PUB, m.P2_PUB
+    forward = ref.mlp_forward(X, P)
+    trained, losses = ref.mlp_train(X, Y, P, m.LR_TRAIN, m.EPOCHS_TRAIN)
+    return {
+        "MLP_FORWARD": forward,
+        "MLP_MSE": ref.mse(Y, forward["Y_hat"]),
+        "MLP_GRADIENTS": ref.mlp_gradients(X, Y, P),
+        "MLP_STEP": ref.mlp_step(X, Y, P, m.LR_STEP),
+        "MLP_TRAIN_PARAMS": trained,
+        "MLP_TRAIN_LOSSES": losses,
+        "MLP_TRAIN_FINAL_LOSS": ref.mse(Y, ref.mlp_forward(X, trained)["Y_hat"]),
+        "MLP2_FORWARD": ref.mlp2_forward(X, P2),
+        "MLP2_GRADIENTS": ref.mlp2_gradients(X, Y, P2),
+        "MLP2_STEP": ref.mlp2_step(X, Y, P2, m.LR_STEP),
+    }
+
+
+def _evaluation(m) -> dict:
+    X, y, X_test, y_test = ref.evaluation_data()
+    assert len(X) == m.N_TRAIN
+    fit = ref.pinv_fit(X, y)
+    rmse = ref.evaluate(X, y, X_test, y_test, m.LAM_EVALUATE)
+    return {
+        "RMSE": ref.rmse(m.Y_RMSE, m.Y_HAT_RMSE),
+        "PINV_COEF": fit["coef"],
+        "PINV_INTERCEPT": fit["intercept"],
+        "TEST_RMSE": {"pinv": rmse["pinv"], "ridge": rmse["ridge"]},
+    }
+
+
+# module -> (its input constants, the function recomputing its expected values from them).
+RECORDED = {
+    "test_1_warmups": (
+        {"M_SQUARE", "X_VEC", "X_2x3", "M_3x2", "X_3x2", "A_3", "B_3", "B_2"}, _warmups),
+    "test_2_ridge": (
+        {"X_PUB", "Y_PUB", "BETA_PUB", "LAM", "LAM_SOLUTION", "LAM_FIT", "PREDICT_COEF",
+         "PREDICT_INTERCEPT", "LAMS"}, _ridge),
+    "test_3_worked_network": (
+        {"KEYS", "FORWARD_KEYS", "W_START", "X_START", "TARGET_START", "LR", "W_SECOND",
+         "X_SECOND", "TARGET_SECOND"}, _worked_network),
+    "test_4_mlp": (
+        {"MLP_KEYS", "MLP2_KEYS", "LR_STEP", "LR_TRAIN", "EPOCHS_TRAIN", "X_PUB", "Y_PUB",
+         "P_PUB", "P2_PUB"}, _mlp),
+    "test_5_evaluation": ({"DATA", "N_TRAIN", "LAM_EVALUATE", "Y_RMSE", "Y_HAT_RMSE"}, _evaluation),
+}  # fmt: skip
+
+
+def _assert_recorded(recorded: object, computed: object, name: str) -> None:
+    """A recorded value equals the reference's: same keys, same shapes, equal to the last bits
+    that a different BLAS or summation order may change (rtol 1e-12)."""
+    if isinstance(computed, dict):
+        assert isinstance(recorded, dict) and sorted(recorded) == sorted(computed), name
+        for key in computed:
+            _assert_recorded(recorded[key], computed[key], f"{name}[{key!r}]")
+        return
+    want, got = np.asarray(computed, dtype=float), np.asarray(recorded, dtype=float)
+    assert got.shape == want.shape, name
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14, err_msg=name)
+
+
+def test_public_tests_cover_every_module_and_constant():
+    """Every public test module is listed, and each of its constants is an input or a value
+    recomputed below: a new expected value cannot be added without a check."""
+    assert sorted(p.stem for p in PUBLIC.glob("test_*.py")) == sorted(RECORDED)
+    for stem, (inputs, compute) in RECORDED.items():
+        recorded = _module_level_names(stem) - inputs
+        assert recorded == set(compute(_public_module(stem))), stem
+
+
+@pytest.mark.parametrize("stem", sorted(RECORDED))
+def test_public_test_values_match_the_reference(stem):
+    """Every expected value written into a public test module is what the reference computes
+    from that module's own inputs."""
+    module = _public_module(stem)
+    _, compute = RECORDED[stem]
+    for name, value in compute(module).items():
+        _assert_recorded(getattr(module, name), value, f"{stem}.{name}")
+
+
+def test_public_tests_mention_no_reference():
+    """No public test module names the reference (no fixture, import or call): a student kit
+    has no reference, so such a test could not even be set up there."""
+    for path in sorted(PUBLIC.glob("*.py")):
+        assert "reference" not in path.read_text().lower(), path.name
+
+
+def test_public_evaluation_reads_the_students_csv():
+    """The public evaluation tests read data/regression.csv relative to their own file and get
+    exactly the reference's section-4 split."""
+    module = _public_module("test_5_evaluation")
+    assert module.DATA == PROBLEM / "data" / "regression.csv"
+    for got, want in zip(module._evaluation_data(), ref.evaluation_data(), strict=True):
+        assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("start", ["init0", "init1", "public", "large"])
+def test_public_mlp_class_training_matches_the_reference(start):
+    """The public MLP-class test's own training run (complex-step gradients from the network's
+    definition) equals the reference's mlp_train from the same initial weights, and its
+    network output equals the reference's forward pass."""
+    module = _public_module("test_4_mlp")
+    X, Y = module.X_PUB, module.Y_PUB
+    params = {
+        "init0": ref.mlp_init(3, 4, 2, seed=0),
+        "init1": ref.mlp_init(3, 4, 2, seed=1),
+        "public": module.P_PUB,
+        "large": {k: 3.0 * v for k, v in module.P_PUB.items()},
+    }[start]
+    got_params, got_losses = module._expected_training(X, Y, params, 0.5, 20)
+    want_params, want_losses = ref.mlp_train(X, Y, params, 0.5, 20)
+    np.testing.assert_allclose(got_losses, want_losses, rtol=1e-12)
+    for key in ref.MLP_KEYS:
+        np.testing.assert_allclose(got_params[key], want_params[key], rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(
+        module._network_output(X, want_params),
+        ref.mlp_forward(X, want_params)["Y_hat"],
+        rtol=1e-13,
+    )

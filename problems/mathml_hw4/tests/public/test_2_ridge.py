@@ -37,12 +37,14 @@ Y_PUB = np.array(
 )
 BETA_PUB = np.array([0.5, -1.0, 2.0])
 LAM = 0.5
+LAM_SOLUTION = 5.0
+LAM_FIT = 2.0
 PREDICT_COEF = np.array([1.0, -0.5, 2.0])
 PREDICT_INTERCEPT = 0.75
 LAMS = [0.0, 0.1, 1.0, 10.0, 100.0]
 
-# Expected results: the loss and gradient at BETA_PUB with LAM, the solution with lambda 5,
-# the fit with lambda 2, the predictions of PREDICT_COEF, the path over LAMS.
+# Expected results: the loss and gradient at BETA_PUB with LAM, the solution with LAM_SOLUTION,
+# the fit with LAM_FIT, the predictions of PREDICT_COEF, the path over LAMS.
 RIDGE_LOSS = 71.523849019299
 RIDGE_GRADIENT = np.array([-2.234548526861058, 19.17233103158247, 6.60929026717877])
 RIDGE_SOLUTION = np.array([0.4812274984932631, -1.180448909502128, 0.9329976908370602])
@@ -164,16 +166,16 @@ def test_ridge_gradient(submission):
 @points(2, name="2.1 closed-form ridge solution", part="2.1")
 def test_ridge_solution(submission):
     """ridge_solution() is (X^T X + lambda I)^{-1} X^T y."""
-    got = submission.ridge_solution(X_PUB, Y_PUB, 5.0)
-    _check(got, RIDGE_SOLUTION, name="beta", hints=_solution_hints(X_PUB, Y_PUB, 5.0))
+    got = submission.ridge_solution(X_PUB, Y_PUB, LAM_SOLUTION)
+    _check(got, RIDGE_SOLUTION, name="beta", hints=_solution_hints(X_PUB, Y_PUB, LAM_SOLUTION))
 
 
 @points(2, name="2.2 ridge fit with an unpenalised intercept", part="2.2")
 def test_ridge_fit(submission):
     """ridge_fit() returns the ridge coefficients of centred data and the matching intercept."""
-    got = submission.ridge_fit(X_PUB, Y_PUB, 2.0)
+    got = submission.ridge_fit(X_PUB, Y_PUB, LAM_FIT)
     want = {"coef": RIDGE_FIT_COEF, "intercept": RIDGE_FIT_INTERCEPT}
-    _check_fit(got, want, X_PUB, Y_PUB, 2.0)
+    _check_fit(got, want, X_PUB, Y_PUB, LAM_FIT)
 
 
 @points(1, name="2.2 ridge predictions", part="2.2")

@@ -14,6 +14,9 @@ from grader import check_array, check_true, points
 
 MLP_KEYS = ("W_h", "b_h", "W_o", "b_o")
 MLP2_KEYS = ("W_h1", "b_h1", "W_h2", "b_h2", "W_o", "b_o")
+LR_STEP = 0.1
+LR_TRAIN = 0.5
+EPOCHS_TRAIN = 25
 
 # Inputs: six samples with three features and two smooth targets, a network with four hidden
 # units (P_PUB) and one with two hidden layers of four and three units (P2_PUB).
@@ -286,7 +289,7 @@ def test_mlp_gradients(submission, credit):
 @points(2, name="3.4 gradient-descent update rule", part="3.4")
 def test_mlp_step(submission, credit):
     """mlp_step() moves every parameter by -lr times its gradient (lr = 0.1)."""
-    got = submission.mlp_step(X_PUB, Y_PUB, P_PUB, 0.1)
+    got = submission.mlp_step(X_PUB, Y_PUB, P_PUB, LR_STEP)
     own = _own(submission, "mlp_gradients", X_PUB, Y_PUB, P_PUB)
     for key in MLP_KEYS:
         with credit.part(key, weight=1):
@@ -295,7 +298,7 @@ def test_mlp_step(submission, credit):
                 key,
                 P_PUB,
                 MLP_STEP,
-                0.1,
+                LR_STEP,
                 function="mlp_step",
                 gradients=MLP_GRADIENTS,
                 own=own,
@@ -305,7 +308,7 @@ def test_mlp_step(submission, credit):
 @points(3, name="3.4 training loop", part="3.4")
 def test_mlp_train(submission, credit):
     """mlp_train() runs full-batch steps and records the MSE before each step."""
-    result = submission.mlp_train(X_PUB, Y_PUB, P_PUB, 0.5, 25)
+    result = submission.mlp_train(X_PUB, Y_PUB, P_PUB, LR_TRAIN, EPOCHS_TRAIN)
     check_true(
         isinstance(result, (list, tuple)) and len(result) == 2,
         "mlp_train() must return a pair (params, losses)",
@@ -378,7 +381,7 @@ def test_mlp2_gradients(submission, credit):
 @points(1, name="3.5 two-hidden-layer update", part="3.5")
 def test_mlp2_step(submission, credit):
     """mlp2_step() moves every parameter by -lr times its gradient."""
-    got = submission.mlp2_step(X_PUB, Y_PUB, P2_PUB, 0.1)
+    got = submission.mlp2_step(X_PUB, Y_PUB, P2_PUB, LR_STEP)
     own = _own(submission, "mlp2_gradients", X_PUB, Y_PUB, P2_PUB)
     for key in MLP2_KEYS:
         with credit.part(key, weight=1):
@@ -387,7 +390,7 @@ def test_mlp2_step(submission, credit):
                 key,
                 P2_PUB,
                 MLP2_STEP,
-                0.1,
+                LR_STEP,
                 function="mlp2_step",
                 gradients=MLP2_GRADIENTS,
                 own=own,
@@ -395,8 +398,8 @@ def test_mlp2_step(submission, credit):
 
 
 # Expected results, to full float64 precision: the forward pass, MSE, gradients and one step
-# (lr 0.1) of each network on X_PUB, Y_PUB; 25 training steps of P_PUB with lr 0.5 (the MSE
-# before each step, then after the last).
+# (LR_STEP) of each network on X_PUB, Y_PUB; EPOCHS_TRAIN training steps of P_PUB with LR_TRAIN
+# (the MSE before each step, then after the last).
 MLP_FORWARD = {
     "Z_h": np.array(
         [

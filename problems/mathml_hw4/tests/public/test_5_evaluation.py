@@ -16,13 +16,14 @@ from grader import check_array, check_true, points
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "regression.csv"
 N_TRAIN = 120
+LAM_EVALUATE = 1.0
 
 # Inputs of test_rmse.
 Y_RMSE = np.array([1.0, -2.0, 3.5, 0.0, 4.0])
 Y_HAT_RMSE = np.array([1.5, -1.0, 3.0, 0.5, 2.0])
 
 # Expected results: the RMSE of the two vectors above; least squares with an intercept on the
-# training rows; the test RMSEs of least squares and of ridge with lambda 1.
+# training rows; the test RMSEs of least squares and of ridge with LAM_EVALUATE.
 RMSE = 1.0723805294763609
 PINV_COEF = np.array([1.7660649488057167, 1.7106332571669323, -1.6215771738283018])
 PINV_INTERCEPT = 0.46811898479202757
@@ -142,5 +143,5 @@ def test_pinv_fit(submission):
 @points(3, name="4 test RMSE of the three models", part="4")
 def test_evaluate(submission, credit):
     """evaluate() reports the right pinv and ridge RMSEs, and a clearly better MLP RMSE."""
-    got = submission.evaluate(*_evaluation_data(), 1.0)
+    got = submission.evaluate(*_evaluation_data(), LAM_EVALUATE)
     _check_evaluation(got, TEST_RMSE, credit, label="(lambda = 1)")
