@@ -683,13 +683,17 @@ def _expected(expected: str, key: str | None, table: SymbolTable) -> ParsedExpr 
     return exp
 
 
-def _compare(  # noqa: PLR0911, PLR0912, PLR0917  (one exit per verdict)
-    expected: str, given: str, table: SymbolTable, variants: list[Variant], timeout: float,
-    key: str | None = None,
-) -> dict[str, Any]:
-    exp = _expected(expected, key, table)
-    if isinstance(exp, dict):
-        return exp
+def _read_given(
+    given: str, table: SymbolTable, target: tuple[Any, ...] | None, wrong_shape: str,
+    variants: list[Variant], variant_table: SymbolTable,
+) -> dict[str, Any] | tuple[ParsedExpr, bool, list[tuple[Variant, ParsedExpr | None]]]:
+    """Parse the student's answer and the declared variants against the expected shape.
+
+    Returns a verdict dict when the answer cannot be compared (parse or shape error, or a broken
+    variant: an instructor error), else the parsed answer, whether it is the transpose of the
+    expected shape, and the variants that have the answer's shape (others parsed as None).
+    ``wrong_shape`` ends the message for an answer of another shape.
+    """
     try:
         giv = parse_expression(given, table)
     except AnswerShapeError as exc:
@@ -698,7 +702,6 @@ def _compare(  # noqa: PLR0911, PLR0912, PLR0917  (one exit per verdict)
     except AnswerParseError as exc:
         return _result("parse-error", message=f"Could not read your answer: {exc}",
                        position=exc.position, method="parse")
-    target = _norm_shape(exp.shape)
     if target is not None:
         giv.fit_shape(target)
     try:
@@ -712,25 +715,36 @@ def _compare(  # noqa: PLR0911, PLR0912, PLR0917  (one exit per verdict)
         if got is not None and target is not None and got == (target[1], target[0]):
             transposed = True
         else:
-            return _result(
-                "shape-error",
-                message=f"Your answer is {_shape_words(got)}, but the answer must be "
-                f"{_shape_words(target)}.",
-                method="shape check",
-            )
-    parsed_variants: list[tuple[Variant, ParsedExpr | None]] = []
+            return _result("shape-error", method="shape check",
+                           message=f"Your answer is {_shape_words(got)}, but {wrong_shape}")
+    parsed: list[tuple[Variant, ParsedExpr | None]] = []
     for var in variants:
         if var.expression is None:
-            parsed_variants.append((var, None))
+            parsed.append((var, None))
             continue
         try:
-            vexp = parse_expression(var.expression, table)
+            vexp = parse_expression(var.expression, variant_table)
         except AnswerParseError as exc:
             return {"instructor": f"variant '{var.name}': {exc}", "position": exc.position}
         if target is not None:
             vexp.fit_shape(target)
-        ok_shape = _norm_shape(vexp.shape) == got
-        parsed_variants.append((var, vexp if ok_shape else None))
+        parsed.append((var, vexp if _norm_shape(vexp.shape) == got else None))
+    return giv, transposed, parsed
+
+
+def _compare(  # noqa: PLR0911, PLR0912, PLR0917  (one exit per verdict)
+    expected: str, given: str, table: SymbolTable, variants: list[Variant], timeout: float,
+    key: str | None = None,
+) -> dict[str, Any]:
+    exp = _expected(expected, key, table)
+    if isinstance(exp, dict):
+        return exp
+    target = _norm_shape(exp.shape)
+    read = _read_given(given, table, target, f"the answer must be {_shape_words(target)}.",
+                       variants, table)
+    if isinstance(read, dict):
+        return read
+    giv, transposed, parsed_variants = read
 
     if not transposed:
         budget = min(2.0, 0.4 * timeout)
@@ -1356,46 +1370,13 @@ def _compare_gradient(  # noqa: PLR0911, PLR0912, PLR0915, PLR0917  (one exit pe
         return setting
     full = _trusted_table(full_text)
     loss_expr, spec, parsed_defines = setting.loss, setting.wrt, list(setting.defines)
-    try:
-        giv = parse_expression(given, student)
-    except AnswerShapeError as exc:
-        return _result("shape-error", message=f"Your answer has a shape error: {_strip(exc)}",
-                       position=exc.position, method="shape check")
-    except AnswerParseError as exc:
-        return _result("parse-error", message=f"Could not read your answer: {exc}",
-                       position=exc.position, method="parse")
     target = _norm_shape(spec.shape)
-    if target is not None:
-        giv.fit_shape(target)
-    try:
-        giv.check_sizes_known()
-    except AnswerShapeError as exc:
-        return _result("shape-error", message=f"Your answer has a shape error: {_strip(exc)}",
-                       position=exc.position, method="shape check")
-    got = _norm_shape(giv.shape)
-    transposed = False
-    if got != target:
-        if got is not None and target is not None and got == (target[1], target[0]):
-            transposed = True
-        else:
-            return _result(
-                "shape-error",
-                message=f"Your answer is {_shape_words(got)}, but the gradient with respect to "
-                f"{spec.display} must be {_shape_words(target)} (the shape of {spec.display}).",
-                method="shape check",
-            )
-    parsed_variants: list[tuple[Variant, ParsedExpr | None]] = []
-    for var in variants:
-        if var.expression is None:
-            parsed_variants.append((var, None))
-            continue
-        try:
-            vexp = parse_expression(var.expression, full)
-        except AnswerParseError as exc:
-            return {"instructor": f"variant '{var.name}': {exc}", "position": exc.position}
-        if target is not None:
-            vexp.fit_shape(target)
-        parsed_variants.append((var, vexp if _norm_shape(vexp.shape) == got else None))
+    read = _read_given(given, student, target,
+                       f"the gradient with respect to {spec.display} must be "
+                       f"{_shape_words(target)} (the shape of {spec.display}).", variants, full)
+    if isinstance(read, dict):
+        return read
+    giv, transposed, parsed_variants = read
 
     seed = zlib.crc32(f"{loss}\x00{wrt}\x00{given}".encode())
     rng = np.random.default_rng(seed)
