@@ -43,9 +43,9 @@ or `bash check.sh`. It prints every public test with PASS or FAIL, the points, a
 A notebook works too: `grader check grading/{name} {stem}.ipynb`.
 
 - Your code runs in a separate, isolated process without network, with a time limit per call.
-- The public tests compare your results with the course's reference implementation, which
-  comes with the course's installation of `grader` (not with this kit). Where the course
-  provides no local installation, push your work: the course's CI runs the same check.
+- The public tests carry their expected values with them; all they need is `grader` installed
+  (`pip install` the course's grader). Where the course provides no local installation, push
+  your work: the course's CI runs the same check.
 - Passing every public test does not guarantee full marks: hidden tests run when you hand in,
   on inputs you have not seen (other shapes, seeds and edge cases).
 """
