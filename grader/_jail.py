@@ -249,15 +249,15 @@ def _private_mounts(cfg: JailConfig, iso: Isolation, worker_uid: int | None) -> 
         layers["private_proc"] = False
         iso.notes.append(f"fresh /proc not mounted ({exc.strerror})")
     size = f"size={cfg.file_mb}m"
+    needed = _interpreter_paths()
     writable = []
     for path in ("/tmp", "/var/tmp", "/dev/shm"):
         if os.path.isdir(path):
             try:
-                _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"{size},mode=1777")
+                _fresh_tmpfs(path, f"{size},mode=1777", keep=needed)
                 writable.append(path)
             except OSError as exc:
                 iso.notes.append(f"could not mount tmpfs on {path} ({exc.strerror})")
-    needed = _interpreter_paths()
     _make_reachable(needed, iso)
     hidden_ok = True
     for path in cfg.hide:
@@ -296,6 +296,25 @@ def _private_mounts(cfg: JailConfig, iso: Isolation, worker_uid: int | None) -> 
     except OSError as exc:
         layers["scratch_tmpfs"] = False
         iso.notes.append(f"could not mount tmpfs on the scratch folder ({exc.strerror})")
+
+
+def _fresh_tmpfs(path: str, data: str, *, keep: list[str]) -> None:
+    """Mount an empty tmpfs on ``path``, keeping the folders of ``keep`` that lie inside it.
+
+    The interpreter (a virtual environment in a checkout under /tmp, say) must survive the fresh
+    /tmp. A handle opened on each such folder before the mount still reaches it afterwards, and
+    is bind-mounted back at the same place through /proc/self/fd.
+    """
+    kept = [k for k in keep if _inside(k, path) and k != path and os.path.isdir(k)]
+    handles = {k: os.open(k, os.O_PATH | os.O_DIRECTORY) for k in kept}
+    try:
+        _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, data)
+        for folder, fd in handles.items():
+            os.makedirs(folder, mode=0o755, exist_ok=True)
+            _mount(f"/proc/self/fd/{fd}", folder, None, MS_BIND | MS_REC)
+    finally:
+        for fd in handles.values():
+            os.close(fd)
 
 
 def _inside(path: str, folder: str) -> bool:

@@ -118,3 +118,31 @@ def test_jail_without_namespaces_degrades_to_rlimits(tmp_path):
     shutil.rmtree(scratch, ignore_errors=True)
     assert out["iso"]["level"] == "rlimits"
     assert out["nproc"] == 7
+
+
+def test_fresh_tmp_keeps_the_interpreter_folders_inside_it():
+    """A checkout (and its virtual environment) under /tmp survives the worker's fresh /tmp,
+    while everything else in /tmp disappears."""
+    keep = tempfile.mkdtemp(prefix="grader-keep-")
+    other = tempfile.mkdtemp(prefix="grader-other-")
+    with open(os.path.join(keep, "site.py"), "w") as f:
+        f.write("x = 1\n")
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            _jail._check(_jail._libc.unshare(_jail.CLONE_NEWNS), "unshare")
+            _jail._mount(None, "/", None, _jail.MS_REC | _jail.MS_PRIVATE)
+            _jail._fresh_tmpfs("/tmp", "size=1m,mode=1777", keep=[keep])
+            out = {"kept": os.listdir(keep), "other": os.path.exists(other)}
+        except BaseException as exc:  # noqa: BLE001 - report, never let the child escape
+            out = {"error": repr(exc)}
+        os.write(w, json.dumps(out).encode())
+        os._exit(0)
+    os.close(w)
+    out = json.loads(os.read(r, 1 << 16))
+    os.waitpid(pid, 0)
+    shutil.rmtree(keep)
+    shutil.rmtree(other)
+    assert out == {"kept": ["site.py"], "other": False}
