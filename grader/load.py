@@ -260,12 +260,12 @@ def notebook_to_source(data: bytes, *, name: str, cell_tags: tuple[str, ...] = (
             cell_lines = ["# " + line for line in cell_lines]
         lines.append(f"# --- cell {index} ---")
         for number, line in enumerate(cell_lines, start=1):
+            code = line
             if _MAGIC.match(line) and not line.lstrip().startswith("#"):
                 notes.append(f"cell {index}, line {number}: {line.strip()[:60]!r} is an IPython "
                              "magic or shell command and was not run")
-                line = "pass  # (not run) " + line.strip()
-                line = _indent_of(cell_lines[number - 1]) + line
-            lines.append(line)
+                code = _indent_of(line) + "pass  # (not run) " + line.strip()
+            lines.append(code)
             cell_of_line[len(lines)] = f"cell {index}, line {number}"
         lines.append("")
     if used == 0:

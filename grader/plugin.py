@@ -224,7 +224,7 @@ def info_for(item: pytest.Item, public_dir: str, hidden_dir: str) -> CaseInfo:
     path = str(getattr(item, "path", ""))
     origin = "hidden" if path.startswith(hidden_dir) else "public" if path.startswith(public_dir) \
         else "other"
-    tags = tuple(kw.get("tags", ())) + (origin,)
+    tags = (*kw.get("tags", ()), origin)
     return CaseInfo(nodeid=item.nodeid, name=kw.get("name") or item.name,
                     points=float(kw.get("points", 0.0)), part=kw.get("part"),
                     visibility=kw.get("visibility", "visible"), tags=tags)

@@ -11,7 +11,6 @@ import contextlib
 import io
 import os
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,9 @@ from typing import Any
 import pytest
 from pytest_jsonreport.plugin import JSONReport
 
+import grader.plugin as fixtures_module
 from grader.assignment import Assignment
 from grader.errors import GraderInternalError
-import grader.plugin as fixtures_module
 from grader.plugin import GraderPlugin, Sessions
 from grader.sandbox import ImportFailure, Sandbox, SubmissionProxy
 from grader.score import Outcome
@@ -160,7 +159,6 @@ class _Sessions:
 def run_many(assignment: Assignment, sandboxes: list[Sandbox], *,
              public_only: bool = False) -> list[RunResult]:
     """Grade several submissions (one sandbox each, not yet launched) in one pytest session."""
-    start = time.monotonic()
     sessions = _Sessions(sandboxes)
     try:
         outcomes = run_pytest(assignment, sessions, public_only=public_only)
@@ -190,5 +188,4 @@ def run_many(assignment: Assignment, sandboxes: list[Sandbox], *,
                               "the assignment's tests, not in your work; you will be graded again.")
         result.seconds = sandbox.elapsed
         results.append(result)
-    del start
     return results

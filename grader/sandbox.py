@@ -12,6 +12,7 @@ total time), so one function that kills its process costs only the tests that ca
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import select
@@ -161,7 +162,8 @@ def _checkout_dirs() -> frozenset[str]:
     """
     root = Path(_PACKAGE_DIR).parent
     if not (root / "pyproject.toml").is_file():
-        return frozenset()  # an installed package: its parent is site-packages, which the worker needs
+        # An installed package: its parent is site-packages, which the worker needs.
+        return frozenset()
     needed = [Path(p).resolve() for p in (sys.prefix, sys.exec_prefix, sys.executable, *sys.path)
               if p and os.path.isabs(p)]
     out = set()
@@ -305,10 +307,8 @@ class Sandbox:
     def close(self) -> None:
         """Stop the worker (politely, then by force) and remove its scratch folder."""
         if self._p is not None:
-            try:
+            with contextlib.suppress(OSError):
                 codec.write_frame(self._p.to_worker, codec.encode({"op": "exit"}))
-            except OSError:
-                pass
             self._kill()
         if self._closed_at is None:
             self._closed_at = time.monotonic()
@@ -324,16 +324,12 @@ class Sandbox:
         if p is None:
             return
         self._p = None
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(p.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         p.proc.wait()
         for fd in (p.to_worker, p.from_worker):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         self.outputs.append(p.output.text())
 
     @property
