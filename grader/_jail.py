@@ -258,8 +258,8 @@ def _private_mounts(cfg: JailConfig, iso: Isolation, worker_uid: int | None) -> 
                 writable.append(path)
             except OSError as exc:
                 iso.notes.append(f"could not mount tmpfs on {path} ({exc.strerror})")
+    hidden_ok = _hide_top_level(needed, iso)
     _make_reachable(needed, iso)
-    hidden_ok = True
     for path in cfg.hide:
         if not os.path.isdir(path) or path in writable:
             continue  # a fresh tmpfs already shows nothing of what was there
@@ -274,7 +274,11 @@ def _private_mounts(cfg: JailConfig, iso: Isolation, worker_uid: int | None) -> 
             iso.notes.append(f"could not hide {path} ({exc.strerror})")
     layers["hidden_paths"] = hidden_ok
     failed = []
-    for mp, opts in sorted(_mountpoints(), key=lambda m: len(m[0])):
+    mounts = _mountpoints()
+    # A mount covered by a later one at or above its place is unreachable: nothing to protect.
+    visible = [(mp, opts) for i, (mp, opts) in enumerate(mounts)
+               if not any(_inside(mp, later) for later, _ in mounts[i + 1:])]
+    for mp, opts in sorted(visible, key=lambda m: len(m[0])):
         if mp in writable or mp.startswith(("/proc", "/sys")):
             continue  # pseudo-filesystems: permissions, not the mount flag, protect them
         flags = MS_REMOUNT | MS_BIND | MS_RDONLY
@@ -298,6 +302,28 @@ def _private_mounts(cfg: JailConfig, iso: Isolation, worker_uid: int | None) -> 
         iso.notes.append(f"could not mount tmpfs on the scratch folder ({exc.strerror})")
 
 
+#: Top-level folders the worker sees as they are (read-only): the system it runs on. Every other
+#: one (/home, /root, /work, /srv, /opt, /var, /run, /mnt, ...) is replaced by an empty tmpfs, with
+#: only the interpreter's own folders bound back, so no checkout, home folder or socket elsewhere on
+#: the machine is visible: hiding the grader's own checkout is not enough.
+SYSTEM_TOP = frozenset({"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "dev",
+                        "proc", "sys", "tmp"})
+
+
+def _hide_top_level(needed: list[str], iso: Isolation) -> bool:
+    ok = True
+    for name in sorted(os.listdir("/")):
+        path = "/" + name
+        if name in SYSTEM_TOP or os.path.islink(path) or not os.path.isdir(path):
+            continue
+        try:
+            _fresh_tmpfs(path, "size=64k,mode=0755", keep=needed)
+        except OSError as exc:
+            ok = False
+            iso.notes.append(f"could not hide {path} ({exc.strerror})")
+    return ok
+
+
 def _fresh_tmpfs(path: str, data: str, *, keep: list[str]) -> None:
     """Mount an empty tmpfs on ``path``, keeping the folders of ``keep`` that lie inside it.
 
@@ -305,7 +331,8 @@ def _fresh_tmpfs(path: str, data: str, *, keep: list[str]) -> None:
     /tmp. A handle opened on each such folder before the mount still reaches it afterwards, and
     is bind-mounted back at the same place through /proc/self/fd.
     """
-    kept = [k for k in keep if _inside(k, path) and k != path and os.path.isdir(k)]
+    kept = sorted((k for k in keep if _inside(k, path) and k != path and os.path.isdir(k)),
+                  key=len)
     handles = {k: os.open(k, os.O_PATH | os.O_DIRECTORY) for k in kept}
     try:
         _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, data)
@@ -338,7 +365,11 @@ def _make_reachable(paths: list[str], iso: Isolation) -> None:
         parts = path.strip("/").split("/")
         for i in range(len(parts)):
             ancestor = "/" + "/".join(parts[:i])
-            if not os.stat(ancestor).st_mode & 0o001:
+            try:
+                mode = os.stat(ancestor).st_mode
+            except OSError:
+                break  # gone from this view (under a replaced folder), or not ours to reach
+            if not mode & 0o001:
                 blocked.setdefault(ancestor, set()).add(parts[i])
                 break
     for n, (ancestor, children) in enumerate(sorted(blocked.items())):

@@ -246,3 +246,24 @@ def test_grade_many_matches_grade_and_neighbours_do_not_interfere(tiny, write_su
     for path, report in zip(paths, many, strict=True):
         validate(report)
         assert _strip_timing(report) == _strip_timing(grade(tiny, path))
+
+
+def test_folders_elsewhere_on_the_machine_are_invisible(tmp_path):
+    """Another checkout or a home folder (world-readable, outside this checkout) is not visible:
+    only the system's folders and the interpreter's own are."""
+    import shutil
+    import uuid
+
+    from grader.sandbox import Sandbox, SubmissionProxy
+
+    secret = Path("/srv") / f"grader-test-{uuid.uuid4().hex}"
+    secret.mkdir(parents=True)
+    (secret / "hidden_test.py").write_text("SECRET = 1\n")
+    secret.chmod(0o755)
+    probe = f"import os\ndef seen():\n    return os.path.exists({str(secret)!r})\n".encode()
+    try:
+        with Sandbox({"probe.py": probe}, "probe") as sb:
+            assert SubmissionProxy(sb).seen() is False
+            assert sb.isolation["level"] == "namespaces"
+    finally:
+        shutil.rmtree(secret)

@@ -86,7 +86,7 @@ def test_unprivileged_worker_gets_every_layer(tmp_path):
     assert out["iso"]["level"] == "namespaces", out["iso"]
     assert all(out["iso"]["layers"].values()), out["iso"]["layers"]
     assert out["uid"] == 1000  # the nested namespace's non-root id: no capabilities left
-    assert out["secret"] == out["eacces"]  # hidden folder: an empty, unreadable tmpfs
+    assert isinstance(out["secret"], int)  # hidden: not there at all, or an unreadable tmpfs
     assert isinstance(out["write_etc"], int)  # read-only filesystem
     assert isinstance(out["net"], int)  # no network
     assert out["pids"] == [1]  # alone in its PID namespace
