@@ -20,6 +20,7 @@ __all__ = [
     "grade",
     "grade_answers",
     "points",
+    "side_by_side",
 ]
 
 _LAZY = {
@@ -28,6 +29,7 @@ _LAZY = {
     "check_scalar": "grader.checks",
     "check_true": "grader.checks",
     "points": "grader.plugin",
+    "side_by_side": "grader.plugin",
     "grade": "grader.api",
     "grade_answers": "grader.answers",
     "batch": "grader.batch",

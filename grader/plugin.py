@@ -9,6 +9,7 @@ fixture (a proxy to the isolated worker), so nothing the student does can touch 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,6 +37,39 @@ def points(value: float, *, name: str | None = None, part: str | None = None,
         raise ValueError(f"visibility must be one of {VISIBILITIES}, got {visibility!r}")
     return pytest.mark.grader(points=float(value), name=name, part=part, visibility=visibility,
                               tags=tuple(tags))
+
+
+R = TypeVar("R")
+S = TypeVar("S")
+
+
+def side_by_side(student: Callable[[], R], trusted: Callable[[], S]) -> tuple[R, S]:
+    """``(student(), trusted())``, run at the same time: the submission's call runs in its
+    worker (on another core) while ``trusted`` computes the expected value here.
+
+    For tests where both sides take a while (training a model, say): the test then waits for
+    the slower of the two instead of their sum. ``student`` must be the only one of the two that
+    calls the submission. Exceptions are raised as if the two had run one after the other: the
+    student's first, and only after both have finished.
+    """
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = student()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's own thread
+            box["error"] = exc
+
+    # The worker is waited on in select(), which releases the GIL, so ``trusted`` runs meanwhile.
+    thread = threading.Thread(target=run, name="grader-student-call", daemon=True)
+    thread.start()
+    try:
+        want = trusted()
+    finally:
+        thread.join()  # never leave a request to the worker running behind the next one
+    if "error" in box:
+        raise box["error"]
+    return box["value"], want
 
 
 @dataclass
