@@ -55,7 +55,16 @@ def _pytest_args(paths: list[Path], assignment: Assignment, collect_only: bool) 
         f"--rootdir={assignment.path}",
         "--import-mode=importlib",  # public/ and hidden/ may reuse file names
         "--assert=plain",  # rewritten asserts would show hidden tests' source to students
-        "-p", "no:cacheprovider", "-p", "no:stepwise", "-qq", "--tb=no",
+        "-p", "no:cacheprovider", "-p", "no:stepwise",
+        # Per-test machinery the grader does not use (each costs time on every test of every
+        # submission): output capture (student output is captured in the worker), log capture,
+        # warning capture, unraisable-exception collection (a gc.collect per session) and
+        # plugins for other test styles.
+        "-s", "-p", "no:logging", "-p", "no:warnings", "-p", "no:unraisableexception",
+        "-p", "no:threadexception", "-p", "no:faulthandler", "-p", "no:junitxml",
+        "-p", "no:doctest", "-p", "no:pastebin", "-p", "no:nose", "-p", "no:unittest",
+        "-p", "no:debugging", "-p", "no:setuponly", "-p", "no:setupplan",
+        "-qq", "--tb=no",
         # Plugin autoloading is off (stray plugins must not change grading), so load it by name;
         # the instance that collects is the one passed to pytest.main.
         "-p", "pytest_jsonreport.plugin", "--json-report-file=none",

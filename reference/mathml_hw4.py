@@ -203,12 +203,11 @@ MLP2_KEYS = ("W_h1", "b_h1", "W_h2", "b_h2", "W_o", "b_o")
 def sigmoid_array(Z: np.ndarray) -> np.ndarray:
     """Elementwise logistic function without overflow warnings for large |Z|."""
     Z = np.asarray(Z, dtype=float)
-    out = np.empty_like(Z)
-    pos = Z >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-Z[pos]))
-    e = np.exp(Z[~pos])
-    out[~pos] = e / (1.0 + e)
-    return out
+    # exp(-|Z|) never overflows; 1/(1+e) is sigmoid(|Z|) and e/(1+e) is sigmoid(-|Z|). Whole-array
+    # operations, no boolean indexing: training calls this thousands of times.
+    e = np.exp(-np.abs(Z))
+    r = 1.0 / (1.0 + e)
+    return np.where(Z >= 0, r, e * r)
 
 
 def mse(Y: np.ndarray, Y_hat: np.ndarray) -> float:
