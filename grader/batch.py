@@ -257,11 +257,12 @@ def finished_report(path: Path, assignment: str, sha256: str) -> dict[str, Any] 
 
 
 def _write_atomic(path: Path, text: str) -> None:
+    # A rename is enough for a batch that is killed: the report is whole or absent. No fsync
+    # per report (it made the supervisor the bottleneck): after a power loss a report may be
+    # empty, finished_report() rejects it, and the next run grades that student again.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
@@ -380,7 +381,8 @@ def _worker_main() -> int:
             # fresh, isolated worker of their own.
             try:
                 reports = grade_many(config["assignment"], [i["path"] for i in items],
-                                     extra_hide=hide, launcher=zygote)
+                                     extra_hide=hide, launcher=zygote,
+                                     validate_report=bool(config.get("validate")))
                 replies = [{"id": i["id"], "report": r}
                            for i, r in zip(items, reports, strict=True)]
             except Exception:  # the supervisor writes the failure reports
@@ -474,7 +476,7 @@ def progress_wanted(stream: IO[str]) -> bool:
 def batch(assignment: str | Path | Assignment, submissions: str | Path, out: str | Path, *,
           jobs: int | None = None, force: bool = False, progress: bool | None = None,
           zip_limits: ZipLimits = ZipLimits(), per_worker: int = 200,
-          grade_timeout: float | None = None,
+          grade_timeout: float | None = None, validate: bool = False,
           on_report: Callable[[str, dict[str, Any]], None] | None = None) -> BatchResult:
     """Grade every submission in ``submissions`` (a folder or a zip export) into ``out``.
 
@@ -484,6 +486,9 @@ def batch(assignment: str | Path | Assignment, submissions: str | Path, out: str
     ``per_worker``: submissions one grader process grades before it is replaced.
     ``grade_timeout``: seconds after which a grader process counts as hung (default: the
     assignment's own time limits plus a minute); its student gets an internal-error report.
+    ``validate``: check every report against the JSON Schema too (off by default, as for
+    ``grader grade``: reports are built by the grader itself, and the project's tests validate
+    every kind of report; the check costs more than grading a small submission).
     ``on_report``: called with (student id, report) after each report is written.
     """
     started = time.monotonic()
@@ -494,14 +499,14 @@ def batch(assignment: str | Path | Assignment, submissions: str | Path, out: str
         folder = _prepare(source, out, zip_limits)
         return _batch(a, source, folder, out, started=started, jobs=jobs, force=force,
                       progress=progress, per_worker=per_worker, grade_timeout=grade_timeout,
-                      on_report=on_report)
+                      validate=validate, on_report=on_report)
     finally:
         _unlock(out)
 
 
 def _batch(a: Assignment, source: Path, folder: Path, out: Path, *, started: float,
            jobs: int | None, force: bool, progress: bool | None, per_worker: int,
-           grade_timeout: float | None,
+           grade_timeout: float | None, validate: bool,
            on_report: Callable[[str, dict[str, Any]], None] | None) -> BatchResult:
     students, ignored = discover(folder)
     if not students:
@@ -542,7 +547,8 @@ def _batch(a: Assignment, source: Path, folder: Path, out: Path, *, started: flo
         bar.update(len(reports))
 
     pool = _Pool(
-        a, config={"assignment": str(a.path), "hide": [str(source), str(folder), str(out)]},
+        a, config={"assignment": str(a.path), "hide": [str(source), str(folder), str(out)],
+                   "validate": validate},
         state=out / ".batch", jobs=jobs or os.cpu_count() or 1, per_worker=per_worker,
         timeout=grade_timeout or (a.limits.total_seconds + a.limits.import_seconds
                                   + _GRACE_SECONDS),

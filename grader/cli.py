@@ -109,7 +109,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
     limits = ZipLimits(max_members=args.max_members, max_total_bytes=args.max_bytes)
     result = batch(args.assignment, args.submissions, args.output, jobs=args.jobs,
-                   force=args.force, zip_limits=limits)
+                   force=args.force, zip_limits=limits, validate=args.validate)
     counts: dict[str, int] = {}
     for status in result.statuses.values():
         counts[status] = counts.get(status, 0) + 1
@@ -201,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="submissions graded in parallel (default: number of CPUs)")
     p.add_argument("--force", action="store_true",
                    help="grade everyone again, even students with a finished report")
+    p.add_argument("--validate", action="store_true",
+                   help="also check every report against its JSON Schema (slower)")
     p.add_argument("--max-members", type=int, default=20_000,
                    help="most entries a zip export may have (default 20000)")
     p.add_argument("--max-bytes", type=int, default=2 * 1024**3,

@@ -141,7 +141,9 @@ def graded_class(tmp_path_factory: pytest.TempPathFactory):
     assignment = small_assignment(tmp)
     kinds = build_class(tmp / "subs")
     started = time.monotonic()
-    result = grader.batch(assignment, tmp / "subs", tmp / "out", jobs=2, progress=False)
+    # validate=True: each grader process also checks its reports against the schema.
+    result = grader.batch(assignment, tmp / "subs", tmp / "out", jobs=2, progress=False,
+                          validate=True)
     return assignment, kinds, result, time.monotonic() - started
 
 
