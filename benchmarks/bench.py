@@ -111,6 +111,16 @@ def _direct_calls(args: tuple[str, list[str]]) -> int:
     return calls
 
 
+def single_direct_floor(assignment_dir: Path, submission: Path, runs: int) -> float:
+    """Median wall time of a fresh interpreter that imports NumPy and calls the same test
+    functions directly on one submission: the issue's "interpreter start plus the student's
+    compute" (and the reference's), with no pytest, isolation or report."""
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import bench; "
+            "bench._direct_calls((sys.argv[2], [sys.argv[3]]))")
+    return median_wall([sys.executable, "-c", code, str(Path(__file__).parent),
+                        str(assignment_dir), str(submission)], runs)
+
+
 def direct_floor(assignment_dir: Path, folder: Path, jobs: int = 2) -> float:
     """Wall time of the same test functions called directly, split over ``jobs`` processes."""
     paths = sorted(str(p) for p in folder.iterdir())
@@ -197,8 +207,13 @@ def main() -> int:
             correct = ROOT / "submissions" / "examples" / assignment / "correct.py"
             single = median_wall([*GRADER, "grade", assignment, str(correct), "-o", os.devnull],
                                  args.runs)
+            direct = single_direct_floor(a_dir, correct, args.runs)
+            rows.append((f"{assignment}: same calls made directly, fresh process (median of "
+                         f"{args.runs})", f"{direct:.3f} s", "",
+                         f"{direct / numpy_floor:.1f}x import-numpy"))
             rows.append((f"{assignment}: single grade (median of {args.runs})",
-                         f"{single:.3f} s", "", f"{single / numpy_floor:.1f}x import-numpy"))
+                         f"{single:.3f} s", "", f"{single / numpy_floor:.1f}x import-numpy, "
+                                                f"{single / direct:.2f}x direct calls"))
             for n in args.sizes:
                 folder = build_class(assignment, n, work / f"{assignment}-{n}")
                 ours = batch_wall(assignment, folder, work / f"out-{assignment}-{n}", 2)
