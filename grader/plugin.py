@@ -78,6 +78,8 @@ class Credit:
 
     parts: list[tuple[str, float, bool, str]] = field(default_factory=list)
     """(label, weight, passed, message) for every part run so far."""
+    internal: list[str] = field(default_factory=list)
+    """Instructor-only detail of unexpected exceptions inside parts."""
 
     @contextmanager
     def part(self, label: str, weight: float = 1.0) -> Iterator[None]:
@@ -88,6 +90,11 @@ class Credit:
             yield
         except (AssertionError, SubmissionError) as exc:
             self.parts.append((label, float(weight), False, student_message(exc)))
+        except Exception as exc:  # noqa: BLE001 - e.g. a value too large to compare
+            # Anything else raised inside a part costs that part only: escaping, it would end
+            # the test with the parts not yet run unrecorded (and so not counted against it).
+            self.parts.append((label, float(weight), False, student_message(exc)))
+            self.internal.append(f"part {label!r}: {type(exc).__name__}: {exc}"[:2000])
         else:
             self.parts.append((label, float(weight), True, ""))
 
@@ -189,7 +196,13 @@ class GraderPlugin:
         if call.when == "call" and credit is not None and credit.parts:
             result.fraction = credit.fraction
             result.messages.extend(credit.failures())
-            if credit.fraction is not None and credit.fraction < 1 and report.passed:
+            result.internal += "".join(f"{line}\n" for line in credit.internal)
+            if call.excinfo is not None and not _is_skip(call.excinfo.value):
+                # The test stopped outside its parts: the parts after that point never ran, so
+                # the fraction of those recorded would overstate it. A stopped test earns 0,
+                # as it does without parts.
+                result.fraction = None
+            elif credit.fraction is not None and credit.fraction < 1 and report.passed:
                 # A test whose parts failed has not passed, even though nothing escaped it.
                 report.outcome = "failed"
                 report.longrepr = "partial credit"

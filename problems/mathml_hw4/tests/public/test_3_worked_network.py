@@ -80,7 +80,7 @@ def _as_float(value: object) -> float:
     """``value`` as a float, or NaN when it is not a real number (NaN never compares equal)."""
     try:
         return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return math.nan
 
 
