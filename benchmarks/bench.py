@@ -6,8 +6,9 @@ Prints, for each assignment: the median wall time of one `grader grade` of the c
 against the `python -c "import numpy"` floor; batch throughput at each class size with 2 workers
 against a floor that calls the same test functions directly in plain Python processes (no pytest,
 no isolation, no reports) split over 2 cores; the worked-network part alone; and peak memory of the
-grader process and of one worker. Otter-Grader is not timed yet (it needs an Otter-format twin
-of each assignment); the row says so.
+grader process and of one worker. Otter-Grader, when installed in an environment of its own, is
+timed on the Otter-format twin of mathml_hw4's worked network (``otter.py``) beside our grade of
+the same part, with the two tools' scores compared; a row says so when it is absent.
 """
 
 from __future__ import annotations
@@ -166,6 +167,43 @@ def worker_peak_mib(assignment: str, submission: Path) -> float:
     return peak / 1024
 
 
+# -- Otter-Grader --------------------------------------------------------------------------------
+def otter_rows(work: Path, runs: int) -> list[tuple[str, str, str, str]]:
+    """Otter-Grader against us on the twin of mathml_hw4's worked network (``otter.py``), when
+    Otter is installed in an environment of its own; one row saying so when it is not."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import otter as twin_bench  # benchmarks/otter.py, not the otter-grader package
+
+    exe = twin_bench.find_otter()
+    if exe is None:
+        return [("otter-grader", "not measured: no `otter` found ($OTTER, "
+                 "/opt/otter-venv/bin/otter, PATH); install otter-grader[grading] in a separate "
+                 "environment", "", "")]
+    twin = twin_bench.prepare(work / "otter", exe)
+    correct = ROOT / "submissions" / "examples" / "mathml_hw4" / "correct.py"
+    theirs = twin_bench.time_single(twin, correct, runs)
+    part = work / "course" / "problems" / "mathml_hw4"
+    if not part.is_dir():
+        worked_network_only(ROOT / "problems" / "mathml_hw4", work / "course")
+    ours_part = median_wall([*GRADER, "grade", str(part), str(correct), "-o", os.devnull], runs)
+    rows = [
+        (f"otter-grader {twin.version}: otter run, worked-network twin, correct.py (median of "
+         f"{runs})", f"{theirs:.3f} s", "", "1.0x"),
+        ("ours: grader grade, worked-network part only, same file", f"{ours_part:.3f} s", "",
+         f"{ours_part / theirs:.2f}x otter"),
+        ("otter-grader: peak memory, otter process + kernel",
+         f"{twin_bench.peak_mib(twin, correct):.0f} MiB", "", ""),
+        ("otter-grader: batch", f"not measured: {twin_bench.NO_BATCH}", "", ""),
+    ]
+    for a in twin_bench.agree(twin, [correct.parent / n for n in twin_bench.AGREE_EXAMPLES]):
+        verdict = "same" if a.agree else "differ: " + "; ".join(a.mismatches[:2])
+        note = twin_bench.KNOWN_DIFFERENCES.get(a.submission, "")
+        rows.append((f"score agreement, {a.submission}",
+                     f"otter {a.otter:g}/{a.otter_max:g}, ours {a.ours:g}/{a.max_score:g}", verdict,
+                     note))
+    return rows
+
+
 # -- main --------------------------------------------------------------------------------------
 def batch_wall(assignment: str | Path, folder: Path, out: Path, jobs: int) -> float:
     shutil.rmtree(out, ignore_errors=True)
@@ -234,8 +272,7 @@ def main() -> int:
                              f"{grader_peak_mib(assignment, correct):.0f} MiB", "", ""))
                 rows.append(("mathml_hw4: peak memory, one worker",
                              f"{worker_peak_mib(assignment, correct):.0f} MiB", "", ""))
-        rows.append(("otter-grader", "not measured: no Otter-format twin of these "
-                     "assignments exists yet", "", ""))
+        rows += otter_rows(work, args.runs)
     except Exception:  # noqa: BLE001 - print what was measured before the failure
         traceback.print_exc()
     finally:
