@@ -167,12 +167,25 @@ class GraderPlugin:
         self.infos: dict[str, CaseInfo] = {}
         self.index_of: dict[str, int] = {}
         self.results: dict[str, CaseResult] = {}
+        self.collect_errors: list[str] = []
 
     # -- collection ----------------------------------------------------------------------------
+    @pytest.hookimpl(trylast=True)
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[_STATE] = self
+        # Nobody reads pytest's terminal output (it went to a buffer), and its reporter costs
+        # time on every test of every submission. Collection errors, the one thing of it an
+        # instructor needs, are kept by pytest_collectreport below.
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            config.pluginmanager.unregister(reporter)
         config.addinivalue_line("markers", "grader(points, name, part, visibility, tags): "
                                            "points and display data of a graded test")
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collect_errors.append(f"ERROR collecting {report.nodeid}:\n"
+                                       f"{report.longreprtext[-3000:]}")
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "submission" in metafunc.fixturenames:

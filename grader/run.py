@@ -114,8 +114,9 @@ def run_pytest(assignment: Assignment, sessions: Sessions | None, *, public_only
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = old
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not state.infos:
         # Broken or missing assignment tests are the grader's fault, never the student's.
+        detail = "\n".join([*state.collect_errors, sink.getvalue()[-3000:]]).strip()
         raise GraderInternalError(f"the tests of {assignment.name} could not run (pytest exit "
-                                  f"code {int(code)}):\n{sink.getvalue()[-3000:]}")
+                                  f"code {int(code)}):\n{detail}")
     report = json_report.report or {}
     by_id = {t["nodeid"]: t for t in report.get("tests", [])}
     outcomes = []

@@ -116,3 +116,21 @@ def test_tests_that_cannot_be_set_up_are_an_internal_error(tmp_path, capsys):
     report = json.loads(out.read_text())
     assert report["status"] == "internal-error"
     assert "not in your work" in report["output"]
+
+
+def test_assignment_test_that_cannot_be_collected_names_the_file_and_error(tmp_path):
+    """A broken test file of the assignment stops grading with an internal error that names the
+    file and pytest's reason (the instructor's clue; pytest's terminal output is not kept)."""
+    import shutil
+
+    from grader.api import grade
+    from grader.errors import GraderInternalError
+
+    broken = tmp_path / "tiny"
+    shutil.copytree(TINY, broken)
+    (broken / "tests" / "public" / "test_broken.py").write_text("def test_x(:\n    pass\n")
+    with pytest.raises(GraderInternalError) as info:
+        grade(broken, SUBS / "correct.py")
+    message = str(info.value)
+    assert "ERROR collecting tests/public/test_broken.py" in message
+    assert "SyntaxError" in message
