@@ -36,6 +36,8 @@ _U64 = struct.Struct(">Q")
 _I64 = struct.Struct(">q")
 _F64 = struct.Struct(">d")
 _C128 = struct.Struct(">dd")
+_TAG_F64 = struct.Struct(">cd")  # a tag and its value in one pack
+_TAG_U32 = struct.Struct(">cI")
 
 
 class _Tag:
@@ -53,6 +55,13 @@ class _Tag:
     DICT = b"d"
     ARRAY = b"a"
     HANDLE = b"h"
+
+
+# The tags as the ints a memoryview yields, for the decoder.
+_T_NONE, _T_TRUE, _T_FALSE = _Tag.NONE[0], _Tag.TRUE[0], _Tag.FALSE[0]
+_T_INT, _T_BIGINT, _T_FLOAT, _T_COMPLEX = _Tag.INT[0], _Tag.BIGINT[0], _Tag.FLOAT[0], _Tag.COMPLEX[0]
+_T_STR, _T_BYTES, _T_LIST, _T_TUPLE = _Tag.STR[0], _Tag.BYTES[0], _Tag.LIST[0], _Tag.TUPLE[0]
+_T_DICT, _T_ARRAY, _T_HANDLE = _Tag.DICT[0], _Tag.ARRAY[0], _Tag.HANDLE[0]
 
 
 @dataclass(frozen=True)
@@ -107,7 +116,15 @@ class _Encoder:
         out = self.out
         # Exact type checks: a subclass of int/str/ndarray may override methods we call below.
         t = type(v)
-        if v is None:
+        # The commonest wire types first: floats, then str (every dict key).
+        if t is float:
+            out += _TAG_F64.pack(_Tag.FLOAT, v)
+        elif t is str:
+            b = str.encode(v, "utf-8", "surrogatepass")
+            self._room(len(b))
+            out += _TAG_U32.pack(_Tag.STR, len(b))
+            out += b
+        elif v is None:
             out += _Tag.NONE
         elif t is bool or t is np.bool_:
             out += _Tag.TRUE if bool(v) else _Tag.FALSE
@@ -120,15 +137,11 @@ class _Encoder:
                 if len(digits) > MAX_INT_DIGITS:
                     raise CodecError("integer has too many digits")
                 out += _Tag.BIGINT + _U32.pack(len(digits)) + digits
-        elif t is float or t in _NP_FLOATS:
-            out += _Tag.FLOAT + _F64.pack(float(v))
+        elif t in _NP_FLOATS:
+            out += _TAG_F64.pack(_Tag.FLOAT, float(v))
         elif t is complex or t in _NP_COMPLEX:
             c = complex(v)
             out += _Tag.COMPLEX + _C128.pack(c.real, c.imag)
-        elif t is str:
-            b = str.encode(v, "utf-8", "surrogatepass")
-            self._room(len(b))
-            out += _Tag.STR + _U32.pack(len(b)) + b
         elif t is bytes or t is bytearray:
             self._room(len(v))
             out += _Tag.BYTES + _U32.pack(len(v)) + bytes(v)
@@ -195,22 +208,31 @@ def decode(payload: bytes, *, from_handle: Callable[[Handle], Any] | None = None
 class _Decoder:
     def __init__(self, buf: memoryview, from_handle: Callable[[Handle], Any] | None) -> None:
         self.buf = buf
+        self.end = len(buf)
         self.pos = 0
         self.items = 0
         self.from_handle = from_handle
 
     def take(self, n: int) -> memoryview:
-        if n < 0 or self.pos + n > len(self.buf):
+        if n < 0 or self.pos + n > self.end:
             raise CodecError("truncated message")
         chunk = self.buf[self.pos:self.pos + n]
         self.pos += n
         return chunk
 
+    def _unpack(self, st: struct.Struct) -> tuple[Any, ...]:
+        # unpack_from reads in place: no slice, no copy (this runs for every number received).
+        pos = self.pos
+        if pos + st.size > self.end:
+            raise CodecError("truncated message")
+        self.pos = pos + st.size
+        return st.unpack_from(self.buf, pos)
+
     def u32(self) -> int:
-        return int(_U32.unpack(self.take(4))[0])
+        return int(self._unpack(_U32)[0])
 
     def u64(self) -> int:
-        return int(_U64.unpack(self.take(8))[0])
+        return int(self._unpack(_U64)[0])
 
     def str_(self) -> str:
         return bytes(self.take(self.u32())).decode("utf-8", "surrogatepass")
@@ -221,41 +243,17 @@ class _Decoder:
         self.items += 1
         if self.items > MAX_ITEMS:
             raise CodecError(f"message has more than {MAX_ITEMS} items")
-        tag = bytes(self.take(1))
-        if tag == _Tag.NONE:
-            return None
-        if tag == _Tag.TRUE:
-            return True
-        if tag == _Tag.FALSE:
-            return False
-        if tag == _Tag.INT:
-            return _I64.unpack(self.take(8))[0]
-        if tag == _Tag.BIGINT:
-            n = self.u32()
-            if n > MAX_INT_DIGITS + 1:
-                raise CodecError("integer has too many digits")
-            text = bytes(self.take(n)).decode("ascii")
-            if not re.fullmatch(r"-?\d+", text):
-                raise CodecError("malformed integer")
-            return int(text)
-        if tag == _Tag.FLOAT:
-            return _F64.unpack(self.take(8))[0]
-        if tag == _Tag.COMPLEX:
-            re_, im = _C128.unpack(self.take(16))
-            return complex(re_, im)
-        if tag == _Tag.STR:
+        if self.pos >= self.end:
+            raise CodecError("truncated message")
+        tag = self.buf[self.pos]  # an int: no slice or bytes object per item
+        self.pos += 1
+        if tag == _T_FLOAT:
+            return self._unpack(_F64)[0]
+        if tag == _T_STR:
             return self.str_()
-        if tag == _Tag.BYTES:
-            return bytes(self.take(self.u32()))
-        if tag in (_Tag.LIST, _Tag.TUPLE):
+        if tag == _T_DICT:
             n = self.u32()
-            if n > len(self.buf) - self.pos:  # every item takes at least one byte
-                raise CodecError("truncated message")
-            items = [self.get(depth + 1) for _ in range(n)]
-            return items if tag == _Tag.LIST else tuple(items)
-        if tag == _Tag.DICT:
-            n = self.u32()
-            if 2 * n > len(self.buf) - self.pos:
+            if 2 * n > self.end - self.pos:
                 raise CodecError("truncated message")
             out: dict[str, Any] = {}
             for _ in range(n):
@@ -264,14 +262,41 @@ class _Decoder:
                     raise CodecError("dict key is not a str")
                 out[key] = self.get(depth + 1)
             return out
-        if tag == _Tag.ARRAY:
+        if tag == _T_NONE:
+            return None
+        if tag == _T_TRUE:
+            return True
+        if tag == _T_FALSE:
+            return False
+        if tag == _T_INT:
+            return self._unpack(_I64)[0]
+        if tag == _T_BIGINT:
+            n = self.u32()
+            if n > MAX_INT_DIGITS + 1:
+                raise CodecError("integer has too many digits")
+            text = bytes(self.take(n)).decode("ascii")
+            if not re.fullmatch(r"-?\d+", text):
+                raise CodecError("malformed integer")
+            return int(text)
+        if tag == _T_COMPLEX:
+            re_, im = self._unpack(_C128)
+            return complex(re_, im)
+        if tag == _T_BYTES:
+            return bytes(self.take(self.u32()))
+        if tag == _T_LIST or tag == _T_TUPLE:
+            n = self.u32()
+            if n > self.end - self.pos:  # every item takes at least one byte
+                raise CodecError("truncated message")
+            items = [self.get(depth + 1) for _ in range(n)]
+            return items if tag == _T_LIST else tuple(items)
+        if tag == _T_ARRAY:
             return self._array()
-        if tag == _Tag.HANDLE:
+        if tag == _T_HANDLE:
             h = Handle(self.u64(), self.str_())
             if self.from_handle is None:
                 raise CodecError("unexpected handle")
             return self.from_handle(h)
-        raise CodecError(f"unknown tag {tag!r}")
+        raise CodecError(f"unknown tag {bytes([tag])!r}")
 
     def _array(self) -> np.ndarray:
         dt = bytes(self.take(self.take(1)[0])).decode("ascii")
