@@ -168,11 +168,14 @@ class GraderPlugin:
         self.index_of: dict[str, int] = {}
         self.results: dict[str, CaseResult] = {}
         self.collect_errors: list[str] = []
+        self.item: pytest.Item | None = None
+        """The test being set up or run."""
 
     # -- collection ----------------------------------------------------------------------------
     @pytest.hookimpl(trylast=True)
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[_STATE] = self
+        _ACTIVE.append(self)
         # Nobody reads pytest's terminal output (it went to a buffer), and its reporter costs
         # time on every test of every submission. Collection errors, the one thing of it an
         # instructor needs, are kept by pytest_collectreport below.
@@ -181,6 +184,14 @@ class GraderPlugin:
             config.pluginmanager.unregister(reporter)
         config.addinivalue_line("markers", "grader(points, name, part, visibility, tags): "
                                            "points and display data of a graded test")
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self in _ACTIVE:
+            _ACTIVE.remove(self)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self.item = item  # before any fixture of the test is set up
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -240,10 +251,13 @@ def _state(request: pytest.FixtureRequest) -> GraderPlugin:
 
 
 @pytest.fixture(scope="session")
-def submission(request: pytest.FixtureRequest) -> Iterator[Any]:
+def submission() -> Iterator[Any]:
     """The student's module, running in the isolated worker (one per submission)."""
-    state = _state(request)
-    index = request.param
+    item = _current_item()
+    state = _ACTIVE[-1]
+    # The parameter pytest_generate_tests gave this test (read from the test, not from
+    # ``request``: see _ACTIVE); pytest calls this once per value and caches the result.
+    index = item.callspec.params["submission"]  # type: ignore[attr-defined]
     if state.sessions is None:
         yield None
         return
@@ -253,24 +267,50 @@ def submission(request: pytest.FixtureRequest) -> Iterator[Any]:
         state.sessions.close(index)
 
 
+@pytest.fixture(autouse=True)
+def _graded_for_each_submission(submission: Any) -> None:
+    """Puts ``submission`` in every test's fixtures, so that every test is parametrized over
+    the session's submissions: a test that never calls the submission (a check of the data
+    files, say) is still in each student's report, not only in the first student's."""
+
+
 @pytest.fixture(scope="session")
 def reference(request: pytest.FixtureRequest) -> Any:
     """The reference solution module (trusted)."""
     return import_reference(_state(request).assignment)
 
 
+# The function-scoped fixtures below take no ``request``: pytest builds a fixture definition for
+# every ``request`` a fixture asks for, on every test of every submission, which cost more than
+# the fixtures themselves. They read the running session's current test from here instead (one
+# graded session at a time runs in a process).
+_ACTIVE: list[GraderPlugin] = []
+
+
+def _current_item() -> pytest.Item:
+    if not _ACTIVE or _ACTIVE[-1].item is None:
+        raise RuntimeError("grader fixtures are only available in a graded test session")
+    return _ACTIVE[-1].item
+
+
 @pytest.fixture
-def rng(request: pytest.FixtureRequest) -> np.random.Generator:
+def rng() -> np.random.Generator:
     """A generator seeded from the assignment and the test's name: same inputs every run."""
-    key = f"{_state(request).assignment.name}:{request.node.originalname}".encode()
+    item = _current_item()
+    return rng_for(_ACTIVE[-1].assignment.name, getattr(item, "originalname", item.name))
+
+
+def rng_for(assignment: str, test: str) -> np.random.Generator:
+    """The generator ``rng`` gives the test function named ``test`` of ``assignment``."""
+    key = f"{assignment}:{test}".encode()
     return np.random.default_rng(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
 
 
 @pytest.fixture
-def credit(request: pytest.FixtureRequest) -> Credit:
+def credit() -> Credit:
     """Partial credit within one test."""
     c = Credit()
-    request.node._grader_credit = c
+    _current_item()._grader_credit = c  # type: ignore[attr-defined]
     return c
 
 

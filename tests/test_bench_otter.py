@@ -58,10 +58,7 @@ def checks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
 
 def _our_rng(test: str) -> np.random.Generator:
     """What our ``rng`` fixture gives ``test`` of mathml_hw4."""
-    state = SimpleNamespace(assignment=SimpleNamespace(name="mathml_hw4"))
-    request = SimpleNamespace(config=SimpleNamespace(stash={plugin._STATE: state}),
-                              node=SimpleNamespace(originalname=test))
-    return plugin.rng.__wrapped__(request)
+    return plugin.rng_for("mathml_hw4", test)
 
 
 def _our_tests() -> dict[str, tuple[object, float, str, bool]]:
