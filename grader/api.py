@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
 
 def grade(assignment: str | Path | Assignment, submission: str | Path, *,
           public_only: bool = False, namespaces: bool = True,
-          extra_hide: tuple[str, ...] = (), validate_report: bool = True) -> dict[str, Any]:
+          extra_hide: tuple[str, ...] = (), validate_report: bool = True,
+          split: bool = True) -> dict[str, Any]:
     """Grade one submission and return its report (validated against the schema by default).
 
     ``assignment``: a name under ``problems/``, a folder, or an ``Assignment``.
@@ -33,23 +35,27 @@ def grade(assignment: str | Path | Assignment, submission: str | Path, *,
     ``extra_hide``: more folders the submission must not see (e.g. a batch's other submissions).
     ``validate_report``: check the report against the JSON Schema (on by default; the CLI turns it
     off unless asked, to save the validator's import time).
+    ``split``: run the public and the hidden tests at the same time, each against a worker of
+    its own (two cores; ``False``: one worker, one after the other).
 
     A broken or hostile submission never raises here: it gets a report with status and message.
     """
     return grade_many(assignment, [submission], public_only=public_only, namespaces=namespaces,
-                      extra_hide=extra_hide, validate_report=validate_report)[0]
+                      extra_hide=extra_hide, validate_report=validate_report, split=split)[0]
 
 
 def grade_many(assignment: str | Path | Assignment, submissions: Sequence[str | Path], *,
                public_only: bool = False, namespaces: bool = True,
                extra_hide: tuple[str, ...] = (), validate_report: bool = True,
-               launcher: Launcher | None = None) -> list[dict[str, Any]]:
+               launcher: Launcher | None = None, split: bool = True) -> list[dict[str, Any]]:
     """Grade several submissions in one pytest session (faster than ``grade`` in a loop).
 
     Each submission still gets its own fresh, isolated worker; only the trusted side (pytest's
     collection and set-up, the reference module) is shared. Returns the reports in the order of
     ``submissions``. ``launcher``: how workers start (e.g. a ``grader.pool.Zygote`` kept across
     calls); by default a zygote for this call when there are several submissions.
+    ``split``: for a single submission, its public and hidden tests run at the same time in two
+    processes, each with a worker of its own (see ``grader.run.run_split``).
     """
     started = time.monotonic()
     a = assignment if isinstance(assignment, Assignment) else resolve(assignment)
@@ -77,18 +83,35 @@ def grade_many(assignment: str | Path | Assignment, submissions: Sequence[str | 
     sandboxes = [Sandbox(sub.files, sub.entry, limits=a.limits, namespaces=namespaces,
                          hide=_hidden(a, sub, extra_hide), launcher=launcher)
                  for _, sub in loaded]
+    hidden_sandbox = None
+    if split and len(loaded) == 1 and launcher is None and not public_only and _can_split(a):
+        sub = loaded[0][1]
+        hidden_sandbox = Sandbox(sub.files, sub.entry, limits=a.limits, namespaces=namespaces,
+                                 hide=_hidden(a, sub, extra_hide))
     try:
         if sandboxes:
             sandboxes[0].launch()
-        from grader.run import run_many
+        if hidden_sandbox is not None:
+            hidden_sandbox.launch(drain=False)
+        from grader.run import run_many, run_split
 
-        runs = run_many(a, sandboxes, public_only=public_only) if sandboxes else []
+        if hidden_sandbox is not None:
+            runs = [run_split(a, sandboxes[0], hidden_sandbox)]
+        else:
+            runs = run_many(a, sandboxes, public_only=public_only) if sandboxes else []
     finally:
         if zygote is not None:
             zygote.close()
     for (i, sub), run in zip(loaded, runs, strict=True):
         reports[i] = _report(a, sub, run, run.seconds, public_only, validate_report)
     return [r for r in reports if r is not None]
+
+
+def _can_split(a: Assignment) -> bool:
+    """Whether a single grade can run its public and hidden tests at once (``run_split``):
+    both test sets exist, and processes can fork."""
+    return (hasattr(os, "fork") and any(a.public_tests.glob("test_*.py"))
+            and any(a.hidden_tests.glob("test_*.py")))
 
 
 def _hidden(a: Assignment, sub: Submission, extra_hide: tuple[str, ...]) -> set[str]:

@@ -10,16 +10,18 @@ Wire format: a frame is a 4-byte big-endian length then a tagged payload (see ``
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from grader.errors import CodecError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Defaults for what one frame may hold; the sandbox passes the assignment's own limits.
 MAX_FRAME_BYTES = 256 * 1024 * 1024
@@ -116,7 +118,8 @@ class _Encoder:
         out = self.out
         # Exact type checks: a subclass of int/str/ndarray may override methods we call below.
         t = type(v)
-        # The commonest wire types first: floats, then str (every dict key).
+        # The commonest wire types first (floats, then str: every dict key), and the plain
+        # Python ones before any NumPy type, so that plain data never imports NumPy.
         if t is float:
             out += _TAG_F64.pack(_Tag.FLOAT, v)
         elif t is str:
@@ -126,30 +129,10 @@ class _Encoder:
             out += b
         elif v is None:
             out += _Tag.NONE
-        elif t is bool or t is np.bool_:
-            out += _Tag.TRUE if bool(v) else _Tag.FALSE
-        elif t is int or t in _NP_INTS:
-            i = int(v)
-            if -(2**63) <= i < 2**63:
-                out += _Tag.INT + _I64.pack(i)
-            else:
-                digits = int.__repr__(i).encode("ascii")
-                if len(digits) > MAX_INT_DIGITS:
-                    raise CodecError("integer has too many digits")
-                out += _Tag.BIGINT + _U32.pack(len(digits)) + digits
-        elif t in _NP_FLOATS:
-            out += _TAG_F64.pack(_Tag.FLOAT, float(v))
-        elif t is complex or t in _NP_COMPLEX:
-            c = complex(v)
-            out += _Tag.COMPLEX + _C128.pack(c.real, c.imag)
-        elif t is bytes or t is bytearray:
-            self._room(len(v))
-            out += _Tag.BYTES + _U32.pack(len(v)) + bytes(v)
-        elif t is list or t is tuple:
-            self._count(len(v))
-            out += (_Tag.LIST if t is list else _Tag.TUPLE) + _U32.pack(len(v))
-            for item in list.__iter__(v) if t is list else tuple.__iter__(v):
-                self.put(item, depth + 1)
+        elif t is bool:
+            out += _Tag.TRUE if v else _Tag.FALSE
+        elif t is int:
+            self._put_int(v)
         elif t is dict:
             self._count(2 * len(v))
             out += _Tag.DICT + _U32.pack(len(v))
@@ -158,10 +141,46 @@ class _Encoder:
                     raise CodecError(f"dict key {type(key).__name__!s} is not a str")
                 self.put(key, depth + 1)
                 self.put(item, depth + 1)
-        elif t is np.ndarray:
-            self._put_array(v)
+        elif t is list or t is tuple:
+            self._count(len(v))
+            out += (_Tag.LIST if t is list else _Tag.TUPLE) + _U32.pack(len(v))
+            for item in list.__iter__(v) if t is list else tuple.__iter__(v):
+                self.put(item, depth + 1)
+        elif t is bytes or t is bytearray:
+            self._room(len(v))
+            out += _Tag.BYTES + _U32.pack(len(v)) + bytes(v)
+        elif t is complex:
+            out += _Tag.COMPLEX + _C128.pack(v.real, v.imag)
         elif t is Handle:
             out += _Tag.HANDLE + _U64.pack(v.id) + _encode_str(v.type_name[:200])
+        else:
+            self._put_other(v, t, depth)
+
+    def _put_int(self, v: Any) -> None:
+        i = int(v)
+        if -(2**63) <= i < 2**63:
+            self.out += _Tag.INT + _I64.pack(i)
+        else:
+            digits = int.__repr__(i).encode("ascii")
+            if len(digits) > MAX_INT_DIGITS:
+                raise CodecError("integer has too many digits")
+            self.out += _Tag.BIGINT + _U32.pack(len(digits)) + digits
+
+    def _put_other(self, v: Any, t: type, depth: int) -> None:
+        """NumPy scalars and arrays, then handles for what is not data."""
+        np = _numpy()
+        ints, floats, complexes = _numpy_scalar_types()
+        if t is np.bool_:
+            self.out += _Tag.TRUE if bool(v) else _Tag.FALSE
+        elif t in ints:
+            self._put_int(v)
+        elif t in floats:
+            self.out += _TAG_F64.pack(_Tag.FLOAT, float(v))
+        elif t in complexes:
+            c = complex(v)
+            self.out += _Tag.COMPLEX + _C128.pack(c.real, c.imag)
+        elif t is np.ndarray:
+            self._put_array(v)
         elif self.to_handle is not None:
             self.put(self.to_handle(v), depth)
         else:
@@ -176,7 +195,7 @@ class _Encoder:
             raise CodecError("array has more than 32 dimensions")
         nbytes = int(a.nbytes)
         self._room(nbytes + 16 + 8 * a.ndim)
-        data = np.ascontiguousarray(a).tobytes()
+        data = _numpy().ascontiguousarray(a).tobytes()
         dtb = dt.encode("ascii")
         self.out += _Tag.ARRAY + bytes([len(dtb)]) + dtb + bytes([a.ndim])
         for n in a.shape:
@@ -189,11 +208,21 @@ def _encode_str(s: str) -> bytes:
     return _U32.pack(len(b)) + b
 
 
-_NP_INTS = frozenset(
-    {np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64}
-)
-_NP_FLOATS = frozenset({np.float16, np.float32, np.float64})
-_NP_COMPLEX = frozenset({np.complex64, np.complex128})
+def _numpy() -> Any:
+    """NumPy, imported on first need: a grader encodes its workers' configuration (plain data)
+    and launches them before it pays for importing NumPy itself."""
+    import numpy
+
+    return numpy
+
+
+@functools.cache
+def _numpy_scalar_types() -> tuple[frozenset[type], frozenset[type], frozenset[type]]:
+    np = _numpy()
+    return (frozenset({np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
+                       np.uint64}),
+            frozenset({np.float16, np.float32, np.float64}),
+            frozenset({np.complex64, np.complex128}))
 
 
 def decode(payload: bytes, *, from_handle: Callable[[Handle], Any] | None = None) -> Any:
@@ -302,6 +331,7 @@ class _Decoder:
         dt = bytes(self.take(self.take(1)[0])).decode("ascii")
         if not _DTYPE_RE.match(dt):
             raise CodecError(f"dtype {dt!r} is not allowed")
+        np = _numpy()
         dtype = np.dtype(dt)
         ndim = self.take(1)[0]
         if ndim > 32:

@@ -11,6 +11,7 @@ import contextlib
 import io
 import os
 import sys
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import pytest
 from pytest_jsonreport.plugin import JSONReport
 
 import grader.plugin as fixtures_module
+from grader import _jail
 from grader.assignment import Assignment
 from grader.errors import GraderInternalError
 from grader.plugin import GraderPlugin, Sessions
@@ -86,13 +88,15 @@ def _forget_modules_under(folder: Path) -> None:
 
 
 def run_pytest(assignment: Assignment, sessions: Sessions | None, *, public_only: bool,
-               collect_only: bool = False) -> list[Outcome]:
+               collect_only: bool = False, hidden_only: bool = False) -> list[Outcome]:
     """Run (or only collect) the tests over every submission of ``sessions``.
 
     Returns one outcome per (submission, test), in run order; ``Outcome.index`` says which
     submission. With ``sessions=None`` the tests are only collected (one set of outcomes).
+    ``public_only`` / ``hidden_only``: run only that set of tests.
     """
-    paths = [assignment.public_tests] + ([] if public_only else [assignment.hidden_tests])
+    paths = ([] if hidden_only else [assignment.public_tests]) + \
+        ([] if public_only else [assignment.hidden_tests])
     state = GraderPlugin(assignment=assignment, sessions=sessions)
     json_report = JSONReport()
     sink = io.StringIO()
@@ -167,11 +171,12 @@ class _Sessions:
 
 
 def run_many(assignment: Assignment, sandboxes: list[Sandbox], *,
-             public_only: bool = False) -> list[RunResult]:
+             public_only: bool = False, hidden_only: bool = False) -> list[RunResult]:
     """Grade several submissions (one sandbox each, not yet launched) in one pytest session."""
     sessions = _Sessions(sandboxes)
     try:
-        outcomes = run_pytest(assignment, sessions, public_only=public_only)
+        outcomes = run_pytest(assignment, sessions, public_only=public_only,
+                              hidden_only=hidden_only)
     finally:
         sessions.close_all()
     per_index: dict[int, list[Outcome]] = {i: [] for i in range(len(sandboxes))}
@@ -199,3 +204,64 @@ def run_many(assignment: Assignment, sandboxes: list[Sandbox], *,
         result.seconds = sandbox.elapsed
         results.append(result)
     return results
+
+
+def run_split(assignment: Assignment, sandbox: Sandbox, hidden_sandbox: Sandbox) -> RunResult:
+    """Grade one submission with its public and hidden tests at the same time, on two cores.
+
+    This process runs the public tests against ``sandbox``; a forked copy of it runs the hidden
+    tests against ``hidden_sandbox``, a second worker of the same submission (launched with
+    ``drain=False``, so both workers start while the grader imports pytest). Each worker is as
+    isolated as ever and neither sees the other. A single grade then waits for the longer of the
+    two test sets instead of their sum. Call it before pytest runs here: the fork must not copy
+    a running session.
+    """
+    import pickle
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the forked child; its result is checked by the parent
+        payload = b""
+        try:
+            os.close(read_end)
+            _jail.die_with_parent()
+            sandbox.disown()
+            hidden_sandbox.take_over()
+            hidden = run_many(assignment, [hidden_sandbox], hidden_only=True)[0]
+            payload = pickle.dumps(hidden)
+        except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
+            payload = pickle.dumps(traceback.format_exc())
+        finally:
+            with contextlib.suppress(OSError), os.fdopen(write_end, "wb") as f:
+                f.write(payload)
+            os._exit(0)
+    os.close(write_end)
+    hidden_sandbox.hand_over()
+    try:
+        public = run_many(assignment, [sandbox], public_only=True)[0]
+    finally:
+        with os.fdopen(read_end, "rb") as f:
+            data = f.read()  # the child's result, or end of file if it died
+        os.waitpid(pid, 0)
+        hidden_sandbox.reap()
+    try:
+        # Trusted: our own forked copy wrote it, not the submission.
+        hidden = pickle.loads(data)  # noqa: S301
+    except Exception:  # noqa: BLE001 - a child that died wrote nothing (or half)
+        hidden = "the process running the hidden tests ended without a result"
+    if not isinstance(hidden, RunResult):
+        raise GraderInternalError(f"the hidden tests could not run:\n{hidden}")
+    return _merge(public, hidden)
+
+
+def _merge(public: RunResult, hidden: RunResult) -> RunResult:
+    """One submission's result from its public and its hidden run."""
+    order = ("internal-error", "timeout", "import-error", "graded")
+    status = min(public.status, hidden.status, key=lambda s: order.index(s) if s in order else 0)
+    both = [r for r in (public, hidden) if r.status == status]
+    outputs = [r.output for r in (public, hidden) if r.output]
+    return RunResult(
+        outcomes=[*public.outcomes, *hidden.outcomes], status=status,
+        message=both[0].message, detail=both[0].detail, isolation=public.isolation,
+        output="\n".join(dict.fromkeys(outputs)),  # the same import-time output once
+        events=[*public.events, *hidden.events], seconds=max(public.seconds, hidden.seconds))

@@ -80,13 +80,19 @@ class ImportFailure:
 class _Output:
     """Drains the worker's stdout/stderr so it can never block; keeps the head only."""
 
-    def __init__(self, fd: int, keep: int) -> None:
+    def __init__(self, fd: int, keep: int, *, start: bool = True) -> None:
         self.fd = fd
         self.keep = keep
         self.head = bytearray()
         self.total = 0
         self.thread = threading.Thread(target=self._drain, daemon=True)
-        self.thread.start()
+        if start:
+            self.thread.start()
+
+    def start(self) -> None:
+        """Start draining (for output created with ``start=False``)."""
+        if not self.thread.is_alive() and self.thread.ident is None:
+            self.thread.start()
 
     def _drain(self) -> None:
         while True:
@@ -103,6 +109,7 @@ class _Output:
         os.close(self.fd)
 
     def text(self) -> str:
+        self.start()
         self.thread.join(timeout=2)
         out = self.head.decode("utf-8", "replace")
         if self.total > len(self.head):
@@ -234,6 +241,7 @@ class Sandbox:
         self.outputs: list[str] = []
         self.events: list[str] = []
         self._p: _Process | None = None
+        self._handed: _Process | None = None
         self._launched = 0.0
         self._clock_started = False
         self._closed_at: float | None = None
@@ -253,8 +261,11 @@ class Sandbox:
         self.launch()
         return self.wait_ready()
 
-    def launch(self) -> None:
-        """Spawn the worker and send its configuration; does not wait for it."""
+    def launch(self, *, drain: bool = True) -> None:
+        """Spawn the worker and send its configuration; does not wait for it.
+
+        ``drain=False``: do not start draining its output yet (``take_over`` does, in the forked
+        copy of the grader that will use it: a thread does not survive a fork)."""
         self.generation += 1
         to_r, to_w = os.pipe()
         from_r, from_w = os.pipe()
@@ -264,7 +275,8 @@ class Sandbox:
         finally:
             for fd in (to_r, from_w, out_w):
                 os.close(fd)
-        self._p = _Process(proc, to_w, from_r, _Output(out_r, self.limits.output_kb * 1024))
+        self._p = _Process(proc, to_w, from_r,
+                           _Output(out_r, self.limits.output_kb * 1024, start=drain))
         config = {"scratch": self._scratch, "hide": self.hide, "limits": self.limits.to_wire(),
                   "files": self.files, "entry": self.entry, "namespaces": self.namespaces}
         self._launched = time.monotonic()
@@ -306,6 +318,42 @@ class Sandbox:
         self.import_failure = None
         self.callables = _names(reply.get("callables"))
         return None
+
+    def hand_over(self) -> None:
+        """In the grader that launched the worker, once a forked copy of it has taken the worker
+        over: close this copy's ends of its pipes; ``reap`` collects the worker afterwards."""
+        p = self._p
+        if p is not None:
+            for fd in (p.to_worker, p.from_worker, p.output.fd):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._handed, self._p = p, None
+
+    def reap(self) -> None:
+        """After the forked copy is done with a handed-over worker: make sure it is gone (the
+        copy may have died first) and collect its exit status."""
+        p, self._handed = self._handed, None
+        if p is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(p.proc.pid, signal.SIGKILL)
+            p.proc.wait()
+        shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def take_over(self) -> None:
+        """In the forked copy that now owns this worker: start draining its output."""
+        if self._p is not None:
+            self._p.output.start()
+
+    def disown(self) -> None:
+        """Forget the worker without stopping it: for a forked copy of the grader, whose
+        parent still owns it (closes this copy's ends of its pipes, kills nothing)."""
+        p, self._p = self._p, None
+        if p is not None:
+            for fd in (p.to_worker, p.from_worker, p.output.fd):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._closed_at = time.monotonic()
+        self._scratch = ""
 
     def close(self) -> None:
         """Stop the worker (politely, then by force) and remove its scratch folder."""

@@ -1,0 +1,74 @@
+"""A single grade runs its public and hidden tests at the same time, each against a worker of
+its own (``grader.run.run_split``); the report is the one a single worker gives."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import grader.run
+from grader.api import grade
+from grader.errors import GraderInternalError
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "submissions" / "examples" / "mathml_hw4"
+
+
+def _comparable(report: dict) -> dict:
+    return {"score": report["score"], "status": report["status"],
+            "output": report["output"],
+            "tests": [(t["name"], t["score"], t["max_score"], t.get("status"), t.get("output"))
+                      for t in report["tests"]]}
+
+
+@pytest.mark.parametrize("example", ["correct.py", "tanh_derivative.py", "broken_import.py",
+                                     "correct.ipynb"])
+def test_split_report_equals_one_worker_report(example):
+    """Same tests in the same order, same scores, statuses and messages, split or not."""
+    split = grade("mathml_hw4", EXAMPLES / example)
+    alone = grade("mathml_hw4", EXAMPLES / example, split=False)
+    assert _comparable(split) == _comparable(alone)
+    assert split["isolation"]["level"] == alone["isolation"]["level"]
+
+
+def _live_children() -> list[int]:
+    """Pids of live (not zombie) children of this process."""
+    pids = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == os.getpid() and fields[0] != "Z":
+            pids.append(int(pid))
+    return pids
+
+
+def test_split_leaves_no_process_behind(tiny):
+    """After a split grade, neither the forked grader nor either worker is left running."""
+    before = set(_live_children())
+    report = grade(tiny, ROOT / "tests" / "fixtures" / "subs" / "correct.py")
+    assert report["score"] == report["max_score"]
+    assert set(_live_children()) <= before
+
+
+def test_split_hidden_side_failure_is_an_internal_error(tiny, monkeypatch):
+    """If the forked grader cannot run the hidden tests, the grade is an internal error that
+    says so (never a report missing the hidden tests)."""
+    run_many = grader.run.run_many
+
+    def failing(assignment, sandboxes, *, public_only=False, hidden_only=False):
+        if hidden_only:
+            raise RuntimeError("hidden side broke")
+        return run_many(assignment, sandboxes, public_only=public_only)
+
+    monkeypatch.setattr(grader.run, "run_many", failing)
+    with pytest.raises(GraderInternalError) as info:
+        grade(tiny, ROOT / "tests" / "fixtures" / "subs" / "correct.py")
+    assert "the hidden tests could not run" in str(info.value)
+    assert "RuntimeError: hidden side broke" in str(info.value)
