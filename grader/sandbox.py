@@ -346,10 +346,14 @@ class Sandbox:
 
     def disown(self) -> None:
         """Forget the worker without stopping it: for a forked copy of the grader, whose
-        parent still owns it (closes this copy's ends of its pipes, kills nothing)."""
+        parent still owns it (closes this copy's ends of its request pipes, kills nothing).
+
+        The end of its output pipe is left alone: the parent's drain thread closes that one when
+        the worker ends, possibly before the fork, and its number may then belong to another
+        file by now (the pipe this copy reports back through, say)."""
         p, self._p = self._p, None
         if p is not None:
-            for fd in (p.to_worker, p.from_worker, p.output.fd):
+            for fd in (p.to_worker, p.from_worker):
                 with contextlib.suppress(OSError):
                     os.close(fd)
         self._closed_at = time.monotonic()

@@ -3,7 +3,10 @@ its own (``grader.run.run_split``); the report is the one a single worker gives.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -72,3 +75,21 @@ def test_split_hidden_side_failure_is_an_internal_error(tiny, monkeypatch):
         grade(tiny, ROOT / "tests" / "fixtures" / "subs" / "correct.py")
     assert "the hidden tests could not run" in str(info.value)
     assert "RuntimeError: hidden side broke" in str(info.value)
+
+
+def test_submission_that_ends_at_import_is_an_import_error_when_split(tmp_path):
+    """A worker that is gone before the grader forks (its output pipe closed, its number
+    reused by the pipe the forked grader reports through) still gives an import-error report
+    from the grader command, not a lost hidden half: the forked grader once closed that pipe
+    as the worker's."""
+    sub = tmp_path / "sub" / "backprop.py"
+    sub.parent.mkdir()
+    sub.write_text("import os\nprint('bye')\nos._exit(0)\n")
+    for i in range(3):
+        out = tmp_path / f"r{i}.json"
+        done = subprocess.run([sys.executable, "-m", "grader", "grade", "cs189_hw4_backprop",
+                               str(sub), "-o", str(out)], capture_output=True, text=True,
+                              timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        report = json.loads(out.read_text())
+        assert (report["status"], report["score"]) == ("import-error", 0)
