@@ -83,11 +83,24 @@ def grade_many(assignment: str | Path | Assignment, submissions: Sequence[str | 
     sandboxes = [Sandbox(sub.files, sub.entry, limits=a.limits, namespaces=namespaces,
                          hide=_hidden(a, sub, extra_hide), launcher=launcher)
                  for _, sub in loaded]
-    hidden_sandbox = None
-    if split and len(loaded) == 1 and launcher is None and not public_only and _can_split(a):
-        sub = loaded[0][1]
-        hidden_sandbox = Sandbox(sub.files, sub.entry, limits=a.limits, namespaces=namespaces,
-                                 hide=_hidden(a, sub, extra_hide))
+    # One submission graded alone: its hidden tests get a second worker (see run_split).
+    split = (split and len(loaded) == 1 and launcher is None and not public_only
+             and _can_split(a))
+    hidden_sandbox = Sandbox(loaded[0][1].files, loaded[0][1].entry, limits=a.limits,
+                             namespaces=namespaces, hide=sandboxes[0].hide) if split else None
+    try:
+        runs = _run(a, sandboxes, hidden_sandbox, public_only)
+    finally:
+        if zygote is not None:
+            zygote.close()
+    for (i, sub), run in zip(loaded, runs, strict=True):
+        reports[i] = _report(a, sub, run, run.seconds, public_only, validate_report)
+    return [r for r in reports if r is not None]
+
+
+def _run(a: Assignment, sandboxes: list[Sandbox], hidden_sandbox: Sandbox | None,
+         public_only: bool) -> list[RunResult]:
+    """Launch the first worker(s), then import pytest and run the tests."""
     try:
         if sandboxes:
             sandboxes[0].launch()
@@ -96,15 +109,11 @@ def grade_many(assignment: str | Path | Assignment, submissions: Sequence[str | 
         from grader.run import run_many, run_split
 
         if hidden_sandbox is not None:
-            runs = [run_split(a, sandboxes[0], hidden_sandbox)]
-        else:
-            runs = run_many(a, sandboxes, public_only=public_only) if sandboxes else []
+            return [run_split(a, sandboxes[0], hidden_sandbox)]
+        return run_many(a, sandboxes, public_only=public_only) if sandboxes else []
     finally:
-        if zygote is not None:
-            zygote.close()
-    for (i, sub), run in zip(loaded, runs, strict=True):
-        reports[i] = _report(a, sub, run, run.seconds, public_only, validate_report)
-    return [r for r in reports if r is not None]
+        for sandbox in sandboxes:
+            sandbox.close()  # already closed unless interrupted; closing twice does nothing
 
 
 def _can_split(a: Assignment) -> bool:

@@ -61,7 +61,8 @@ class _Tag:
 
 # The tags as the ints a memoryview yields, for the decoder.
 _T_NONE, _T_TRUE, _T_FALSE = _Tag.NONE[0], _Tag.TRUE[0], _Tag.FALSE[0]
-_T_INT, _T_BIGINT, _T_FLOAT, _T_COMPLEX = _Tag.INT[0], _Tag.BIGINT[0], _Tag.FLOAT[0], _Tag.COMPLEX[0]
+_T_INT, _T_BIGINT = _Tag.INT[0], _Tag.BIGINT[0]
+_T_FLOAT, _T_COMPLEX = _Tag.FLOAT[0], _Tag.COMPLEX[0]
 _T_STR, _T_BYTES, _T_LIST, _T_TUPLE = _Tag.STR[0], _Tag.BYTES[0], _Tag.LIST[0], _Tag.TUPLE[0]
 _T_DICT, _T_ARRAY, _T_HANDLE = _Tag.DICT[0], _Tag.ARRAY[0], _Tag.HANDLE[0]
 
@@ -312,7 +313,7 @@ class _Decoder:
             return complex(re_, im)
         if tag == _T_BYTES:
             return bytes(self.take(self.u32()))
-        if tag == _T_LIST or tag == _T_TUPLE:
+        if tag in (_T_LIST, _T_TUPLE):
             n = self.u32()
             if n > self.end - self.pos:  # every item takes at least one byte
                 raise CodecError("truncated message")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import signal
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -239,14 +240,20 @@ def run_split(assignment: Assignment, sandbox: Sandbox, hidden_sandbox: Sandbox)
     hidden_sandbox.hand_over()
     try:
         public = run_many(assignment, [sandbox], public_only=True)[0]
+    except BaseException:
+        # Interrupted (or broken): do not wait for the hidden half to finish on its own.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        raise
     finally:
         with os.fdopen(read_end, "rb") as f:
             data = f.read()  # the child's result, or end of file if it died
         os.waitpid(pid, 0)
         hidden_sandbox.reap()
+    hidden: object
     try:
         # Trusted: our own forked copy wrote it, not the submission.
-        hidden = pickle.loads(data)  # noqa: S301
+        hidden = pickle.loads(data)
     except Exception:  # noqa: BLE001 - a child that died wrote nothing (or half)
         hidden = "the process running the hidden tests ended without a result"
     if not isinstance(hidden, RunResult):

@@ -93,3 +93,22 @@ def test_submission_that_ends_at_import_is_an_import_error_when_split(tmp_path):
         assert done.returncode == 0, done.stderr
         report = json.loads(out.read_text())
         assert (report["status"], report["score"]) == ("import-error", 0)
+
+
+def test_interrupted_split_grade_stops_the_hidden_half_at_once(tiny, monkeypatch):
+    """Ctrl-C during the public half ends the grade now: the forked grader running the hidden
+    half is killed, not waited for, and nothing is left running."""
+    import time
+
+    def slow_hidden(assignment, sandboxes, *, public_only=False, hidden_only=False):
+        if hidden_only:
+            time.sleep(60)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(grader.run, "run_many", slow_hidden)
+    before = set(_live_children())
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        grade(tiny, ROOT / "tests" / "fixtures" / "subs" / "correct.py")
+    assert time.monotonic() - started < 20
+    assert set(_live_children()) <= before
