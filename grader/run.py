@@ -228,8 +228,7 @@ def run_split(assignment: Assignment, sandbox: Sandbox, hidden_sandbox: Sandbox)
             _jail.die_with_parent()
             sandbox.disown()
             hidden_sandbox.take_over()
-            hidden = run_many(assignment, [hidden_sandbox], hidden_only=True)[0]
-            payload = pickle.dumps(hidden)
+            payload = pickle.dumps(run_many(assignment, [hidden_sandbox], hidden_only=True)[0])
         except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
             payload = pickle.dumps(traceback.format_exc())
         finally:
