@@ -28,8 +28,6 @@ import time
 import traceback
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 GRADER = [sys.executable, "-m", "grader"]
@@ -76,7 +74,7 @@ def _direct_calls(args: tuple[str, list[str]]) -> int:
     from grader.assignment import read
     from grader.errors import LoadError
     from grader.load import load_submission
-    from grader.plugin import Credit
+    from grader.plugin import Credit, rng_for
 
     a = read(Path(assignment_dir))
     reference = importlib.import_module(a.reference_module)
@@ -103,7 +101,8 @@ def _direct_calls(args: tuple[str, list[str]]) -> int:
             kwargs = {}
             for name in inspect.signature(fn).parameters:
                 kwargs[name] = {"submission": module, "reference": reference,
-                                "rng": np.random.default_rng(0), "credit": Credit()}.get(name)
+                                "rng": rng_for(a.name, fn.__name__),
+                                "credit": Credit()}.get(name)
             try:
                 fn(**kwargs)
             except BaseException:  # noqa: BLE001, S110 - a failing test is still a test run

@@ -65,8 +65,12 @@ def side_by_side(student: Callable[[], R], trusted: Callable[[], S]) -> tuple[R,
     thread.start()
     try:
         want = trusted()
-    finally:
+    except BaseException:
         thread.join()  # never leave a request to the worker running behind the next one
+        if "error" in box:
+            raise box["error"] from None  # the student's error comes first, as documented
+        raise
+    thread.join()
     if "error" in box:
         raise box["error"]
     return box["value"], want

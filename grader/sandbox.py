@@ -91,7 +91,7 @@ class _Output:
 
     def start(self) -> None:
         """Start draining (for output created with ``start=False``)."""
-        if not self.thread.is_alive() and self.thread.ident is None:
+        if self.thread.ident is None:  # not started yet
             self.thread.start()
 
     def _drain(self) -> None:

@@ -167,3 +167,16 @@ def test_side_by_side_with_a_real_worker(proxy):
     _, sub = proxy
     got, want = side_by_side(lambda: sub.double(21), lambda: sum(range(10)))
     assert (got, want) == (42, 45)
+
+
+def test_side_by_side_raises_the_student_error_when_both_fail():
+    """When both sides raise, the student's error is the one raised (as if run first)."""
+
+    def student():
+        raise SubmissionError("calling `f` raised ValueError: mine", kind="exception")
+
+    def trusted():
+        raise KeyError("reference")
+
+    with pytest.raises(SubmissionError, match="ValueError: mine"):
+        side_by_side(student, trusted)
