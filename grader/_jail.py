@@ -157,7 +157,7 @@ def enter(cfg: JailConfig) -> Isolation:
     for name in ("pid_namespace", "network_namespace", "mount_namespace"):
         layers[name] = ns_ok
     if ns_ok:
-        _fork_into_pid_namespace()
+        _fork_into_pid_namespace(cfg.cpu_seconds)
         # Only real root hands the scratch folder to another uid; inside a user namespace
         # geteuid() reads 0 but no other uid is mapped.
         _private_mounts(cfg, iso, worker_uid if uid == 0 else None)
@@ -188,8 +188,12 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
-def _fork_into_pid_namespace() -> None:
-    """After unshare(CLONE_NEWPID) only children enter the new namespace: fork, parent waits."""
+def _fork_into_pid_namespace(cpu_seconds: float) -> None:
+    """After unshare(CLONE_NEWPID) only children enter the new namespace: fork, parent waits.
+
+    The child is the namespace's init, which the kernel spares SIGXCPU: over its CPU limit it
+    runs on to the hard limit and gets SIGKILL. The parent sees its CPU time and passes such a
+    death on as SIGXCPU, so the student hears it was CPU time, not "killed"."""
     grader = os.getppid()
     pid = os.fork()
     if pid == 0:
@@ -209,12 +213,14 @@ def _fork_into_pid_namespace() -> None:
         os.kill(pid, signal.SIGKILL)
     while True:
         try:
-            _, status = os.waitpid(pid, 0)
+            _, status, usage = os.wait4(pid, 0)
             break
         except InterruptedError:
             continue
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
+        if sig == signal.SIGKILL and usage.ru_utime + usage.ru_stime >= cpu_seconds:
+            sig = signal.SIGXCPU
         if sig not in (signal.SIGKILL, signal.SIGSTOP):
             # Neither can have a handler: signal.signal would raise and this process would exit
             # with status 1, turning "killed" (memory, CPU, an operator) into "the student exited".

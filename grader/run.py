@@ -220,14 +220,16 @@ def run_split(assignment: Assignment, sandbox: Sandbox, hidden_sandbox: Sandbox)
     import pickle
 
     read_end, write_end = os.pipe()
+    status_read, status_write = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the forked child; its result is checked by the parent
         payload = b""
         try:
             os.close(read_end)
+            os.close(status_write)
             _jail.die_with_parent()
             sandbox.disown()
-            hidden_sandbox.take_over()
+            hidden_sandbox.take_over(status_read)
             payload = pickle.dumps(run_many(assignment, [hidden_sandbox], hidden_only=True)[0])
         except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
             payload = pickle.dumps(traceback.format_exc())
@@ -236,7 +238,8 @@ def run_split(assignment: Assignment, sandbox: Sandbox, hidden_sandbox: Sandbox)
                 f.write(payload)
             os._exit(0)
     os.close(write_end)
-    hidden_sandbox.hand_over()
+    os.close(status_read)
+    hidden_sandbox.hand_over(status_write)
     try:
         public = run_many(assignment, [sandbox], public_only=True)[0]
     except BaseException:

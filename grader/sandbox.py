@@ -126,6 +126,43 @@ class WorkerProcess(Protocol):
     def wait(self) -> int: ...
 
 
+def _relay_status(proc: WorkerProcess, fd: int) -> None:
+    """Wait for ``proc`` and write its exit status to ``fd`` (4 bytes, signed)."""
+    code = proc.wait()
+    with contextlib.suppress(OSError):
+        os.write(fd, code.to_bytes(4, "little", signed=True))
+    os.close(fd)
+
+
+class _RelayedProcess:
+    """A worker this process did not start (a forked copy of the grader took it over): its
+    parent collects the exit status and writes it to ``fd`` (``_relay_status``).
+
+    ``Popen.wait`` cannot stand in: for a process that is not our child, waitpid fails and
+    ``Popen`` reports exit code 0, so a killed worker would read as one that exited.
+    """
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+        self._fd = fd
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            data = b""
+            with contextlib.suppress(OSError):
+                while len(data) < 4:
+                    chunk = os.read(self._fd, 4 - len(data))
+                    if not chunk:
+                        break
+                    data += chunk
+            os.close(self._fd)
+            # No status: the relaying grader is gone, and with it (die_with_parent) this copy.
+            self.returncode = (int.from_bytes(data, "little", signed=True) if len(data) == 4
+                               else -signal.SIGKILL)
+        return self.returncode
+
+
 class Launcher(Protocol):
     """Starts worker processes on three pipe ends (requests in, replies out, printed output)."""
 
@@ -319,14 +356,20 @@ class Sandbox:
         self.callables = _names(reply.get("callables"))
         return None
 
-    def hand_over(self) -> None:
+    def hand_over(self, status_fd: int) -> None:
         """In the grader that launched the worker, once a forked copy of it has taken the worker
-        over: close this copy's ends of its pipes; ``reap`` collects the worker afterwards."""
+        over: close this copy's ends of its pipes, and pass the worker's exit status, when it
+        comes, to the copy through ``status_fd`` (only the worker's parent can collect it, and
+        the copy needs it to say why the worker died). ``reap`` collects the worker at the end."""
         p = self._p
         if p is not None:
             for fd in (p.to_worker, p.from_worker, p.output.fd):
                 with contextlib.suppress(OSError):
                     os.close(fd)
+            threading.Thread(target=_relay_status, args=(p.proc, status_fd), daemon=True,
+                             name="worker-status").start()
+        else:
+            os.close(status_fd)
         self._handed, self._p = p, None
 
     def reap(self) -> None:
@@ -339,10 +382,14 @@ class Sandbox:
             p.proc.wait()
         shutil.rmtree(self._scratch, ignore_errors=True)
 
-    def take_over(self) -> None:
-        """In the forked copy that now owns this worker: start draining its output."""
+    def take_over(self, status_fd: int) -> None:
+        """In the forked copy that now owns this worker: start draining its output, and learn
+        its exit status from ``status_fd`` (see ``hand_over``)."""
         if self._p is not None:
+            self._p.proc = _RelayedProcess(self._p.proc.pid, status_fd)
             self._p.output.start()
+        else:
+            os.close(status_fd)
 
     def disown(self) -> None:
         """Forget the worker without stopping it: for a forked copy of the grader, whose

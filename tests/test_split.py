@@ -112,3 +112,26 @@ def test_interrupted_split_grade_stops_the_hidden_half_at_once(tiny, monkeypatch
         grade(tiny, ROOT / "tests" / "fixtures" / "subs" / "correct.py")
     assert time.monotonic() - started < 20
     assert set(_live_children()) <= before
+
+
+def test_hidden_worker_killed_is_reported_as_killed(tiny, tmp_path):
+    """The hidden half's worker is a child of the grader, not of the forked copy that uses it;
+    its death by a signal (here for CPU time) is still reported as such: it once read as
+    "exit code 0". The report is the one a single worker gives."""
+    toml = tiny / "assignment.toml"
+    toml.write_text(toml.read_text().replace("cpu_seconds = 20", "cpu_seconds = 1")
+                    .replace("call_seconds = 2", "call_seconds = 10"))
+    sub = tmp_path / "sub" / "tiny.py"
+    sub.parent.mkdir()
+    correct = (ROOT / "tests" / "fixtures" / "subs" / "correct.py").read_text()
+    sub.write_text(correct.replace(  # Counter is used by the hidden tests only
+        "    def increment(self, k):\n",
+        "    def increment(self, k):\n        while True:\n            pass\n"))
+    split = grade(tiny, sub)
+    alone = grade(tiny, sub, split=False)
+    assert _comparable(split) == _comparable(alone)
+    counter = next(t for t in split["tests"] if t["name"].startswith("counter object"))
+    assert "the process running your code used more than 1 s of CPU time" in counter["output"]
+    assert "exit code" not in counter["output"]
+    assert counter["score"] == 0.75  # one of its parts (weight 1 of 4) passed
+    assert split["score"] == 1 + 1 + 2 + 0.75
