@@ -218,15 +218,15 @@ def _fork_into_pid_namespace(cpu_seconds: float) -> None:
         except InterruptedError:
             continue
     if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        if sig == signal.SIGKILL and usage.ru_utime + usage.ru_stime >= cpu_seconds:
-            sig = signal.SIGXCPU
-        if sig not in (signal.SIGKILL, signal.SIGSTOP):
+        ended_by = os.WTERMSIG(status)
+        if ended_by == signal.SIGKILL and usage.ru_utime + usage.ru_stime >= cpu_seconds:
+            ended_by = signal.SIGXCPU
+        if ended_by not in (signal.SIGKILL, signal.SIGSTOP):
             # Neither can have a handler: signal.signal would raise and this process would exit
             # with status 1, turning "killed" (memory, CPU, an operator) into "the student exited".
-            signal.signal(sig, signal.SIG_DFL)
+            signal.signal(ended_by, signal.SIG_DFL)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        os.kill(os.getpid(), sig)
+        os.kill(os.getpid(), ended_by)
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 

@@ -73,22 +73,23 @@ def grade_many(assignment: str | Path | Assignment, submissions: Sequence[str | 
             loaded.append((i, sub))
         else:
             reports[i] = _answers_only_report(a, sub, started, public_only, validate_report)
-    # One submission: start its worker directly (fastest to first result). Several: fork them
-    # from a zygote that has imported NumPy once.
-    zygote = None
-    if launcher is None and len(loaded) > 1:
-        from grader.pool import Zygote
-
-        launcher = zygote = Zygote()
-    sandboxes = [Sandbox(sub.files, sub.entry, limits=a.limits, namespaces=namespaces,
-                         hide=_hidden(a, sub, extra_hide), launcher=launcher)
-                 for _, sub in loaded]
     # One submission graded alone: its hidden tests get a second worker (see run_split).
     split = (split and len(loaded) == 1 and launcher is None and not public_only
              and _can_split(a))
-    hidden_sandbox = Sandbox(loaded[0][1].files, loaded[0][1].entry, limits=a.limits,
-                             namespaces=namespaces, hide=sandboxes[0].hide) if split else None
+    # Several workers (a batch, or a split grade's two): fork them from a zygote that has
+    # imported NumPy once. One worker alone starts directly (fastest to its first result).
+    zygote = None
+    if launcher is None and (len(loaded) > 1 or split):
+        from grader.pool import Zygote
+
+        launcher = zygote = Zygote()
     try:
+        sandboxes = [Sandbox(sub.files, sub.entry, limits=a.limits, namespaces=namespaces,
+                             hide=_hidden(a, sub, extra_hide), launcher=launcher)
+                     for _, sub in loaded]
+        hidden_sandbox = Sandbox(loaded[0][1].files, loaded[0][1].entry, limits=a.limits,
+                                 namespaces=namespaces, hide=sandboxes[0].hide,
+                                 launcher=launcher) if split else None
         runs = _run(a, sandboxes, hidden_sandbox, public_only)
     finally:
         if zygote is not None:

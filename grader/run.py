@@ -219,6 +219,7 @@ def run_split(assignment: Assignment, sandbox: Sandbox, hidden_sandbox: Sandbox)
     """
     import pickle
 
+    hidden_sandbox.worker_pid()  # known here: the forked copy cannot ask a zygote for it
     read_end, write_end = os.pipe()
     status_read, status_write = os.pipe()
     pid = os.fork()

@@ -120,15 +120,21 @@ class _Output:
 class WorkerProcess(Protocol):
     """What the sandbox needs of a worker process: ``subprocess.Popen`` has all of it."""
 
-    pid: int
     returncode: int | None
 
-    def wait(self) -> int: ...
+    @property
+    def pid(self) -> int: ...
+
+    def wait(self, timeout: float | None = ...) -> int: ...
 
 
 def _relay_status(proc: WorkerProcess, fd: int) -> None:
     """Wait for ``proc`` and write its exit status to ``fd`` (4 bytes, signed)."""
-    code = proc.wait()
+    try:
+        code = proc.wait(timeout=None)
+    except GraderInternalError:  # a zygote that ended: nothing to say, and the copy sees EOF
+        os.close(fd)
+        return
     with contextlib.suppress(OSError):
         os.write(fd, code.to_bytes(4, "little", signed=True))
     os.close(fd)
@@ -147,7 +153,7 @@ class _RelayedProcess:
         self.returncode: int | None = None
         self._fd = fd
 
-    def wait(self) -> int:
+    def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None:
             data = b""
             with contextlib.suppress(OSError):
@@ -317,7 +323,9 @@ class Sandbox:
         config = {"scratch": self._scratch, "hide": self.hide, "limits": self.limits.to_wire(),
                   "files": self.files, "entry": self.entry, "namespaces": self.namespaces}
         self._launched = time.monotonic()
-        codec.write_frame(to_w, codec.encode(config))
+        with contextlib.suppress(BrokenPipeError):
+            # A worker gone before reading its configuration: wait_ready reports it.
+            codec.write_frame(to_w, codec.encode(config))
 
     def wait_ready(self) -> ImportFailure | None:
         """Wait until the launched worker has imported the submission (or failed to)."""
@@ -382,9 +390,16 @@ class Sandbox:
             p.proc.wait()
         shutil.rmtree(self._scratch, ignore_errors=True)
 
+    def worker_pid(self) -> int | None:
+        """The running worker's pid (a zygote's worker learns it from the zygote)."""
+        return self._p.proc.pid if self._p is not None else None
+
     def take_over(self, status_fd: int) -> None:
         """In the forked copy that now owns this worker: start draining its output, and learn
-        its exit status from ``status_fd`` (see ``hand_over``)."""
+        its exit status from ``status_fd`` (see ``hand_over``). Call ``worker_pid`` before the
+        fork. A restart here starts its worker directly: the launcher's zygote, if any, belongs
+        to the grader that forked this copy."""
+        self.launcher = DirectLauncher()
         if self._p is not None:
             self._p.proc = _RelayedProcess(self._p.proc.pid, status_fd)
             self._p.output.start()

@@ -55,7 +55,10 @@ def _slow_submission(tmp_path: Path, seconds: float) -> Path:
 
 
 def _workers(root: int | None = None) -> dict[int, str]:
-    return {p: c for p, c in th.descendants(root).items() if "grader._worker" in c}
+    """Workers (started directly, or forked by a zygote, whose command line they keep) and
+    zygotes."""
+    return {p: c for p, c in th.descendants(root).items()
+            if "grader._worker" in c or "grader._zygote" in c}
 
 
 def _holding_mark(pid: int) -> bool:

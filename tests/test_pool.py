@@ -62,3 +62,59 @@ def test_nothing_left_running_after_grade_many(tiny):
     assert [r["score"] for r in reports] == [7.0, 3.75]
     assert _children_running("grader._zygote") == []
     assert _children_running("grader._worker") == []
+
+
+def test_spawn_returns_before_the_zygote_is_ready_and_pids_come_in_order():
+    """Workers asked for at once (the zygote still importing NumPy) each get their own fork:
+    the pid is looked up when first needed, whichever is asked for first."""
+    with Zygote() as z:
+        first = Sandbox({"tiny.py": CORRECT}, "tiny", launcher=z)
+        second = Sandbox({"tiny.py": CORRECT}, "tiny", launcher=z)
+        with first, second:
+            first.launch()
+            second.launch()
+            later, earlier = second.worker_pid(), first.worker_pid()
+            assert later != earlier
+            assert first.wait_ready() is None and second.wait_ready() is None
+            assert SubmissionProxy(second).add(1, 2) == 3
+            assert SubmissionProxy(first).add(2, 3) == 5
+
+
+def test_exit_status_can_be_awaited_from_two_threads():
+    """A split grade's relay thread and its main thread may both wait for one worker."""
+    import threading
+
+    with Zygote() as z, Sandbox({"m.py": b"import os\ndef f():\n    os._exit(5)\n"}, "m",
+                                launcher=z) as sb:
+        assert sb.start() is None
+        pid = sb.worker_pid()
+        assert pid is not None
+        codes: list[int] = []
+        waiter = threading.Thread(target=lambda: codes.append(z.wait_for(pid, None)))
+        waiter.start()
+        with pytest.raises(SubmissionError, match="exit code 5"):
+            SubmissionProxy(sb).f()
+        waiter.join(timeout=10)
+        assert codes == [5]
+
+
+def test_a_dead_zygote_is_an_internal_error_not_a_hang():
+    """If the zygote dies, its running workers die with it (read as killed), and no new worker
+    can be asked for (the next call restarts the dead one): a clear internal error at once,
+    never a wait."""
+    import signal
+
+    from grader.errors import GraderInternalError
+
+    with Zygote() as z:
+        with Sandbox({"tiny.py": CORRECT}, "tiny", launcher=z) as running:
+            os.killpg(z._proc.pid, signal.SIGKILL)
+            z._proc.wait()
+            with pytest.raises(SubmissionError, match="was killed"):
+                SubmissionProxy(running).add(1, 2)
+            with pytest.raises(GraderInternalError, match="the worker zygote exited"):
+                SubmissionProxy(running).add(1, 2)
+        late = Sandbox({"tiny.py": CORRECT}, "tiny", launcher=z)
+        with pytest.raises(GraderInternalError, match="the worker zygote exited"):
+            late.start()
+        late.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader import check_array, check_true, points, side_by_side
+from grader import check_array, check_true, points
 
 # The hidden draw of the section-4 data; chosen by measurement (reference/data/mathml_regression.py
 # says how) and checked equal to FRESH_SEED there by tests/test_reference_mathml.py.
@@ -124,7 +124,7 @@ def test_pinv_fit_rank_deficient(submission, reference, rng, credit):
 def test_evaluate_fresh(submission, reference, credit):
     """evaluate() is right on a new draw of the data with lambda = 10."""
     data = reference.evaluation_data(FRESH_SEED)
-    # Both sides train an MLP: the reference trains here while the submission trains in its worker.
-    got, want = side_by_side(lambda: submission.evaluate(*data, 10.0),
-                             lambda: reference.evaluate(*data, 10.0))
+    # The MLP's RMSE is only bounded (by the linear one's), so the reference trains no MLP here.
+    got = submission.evaluate(*data, 10.0)
+    want = reference.linear_rmses(*data, 10.0)
     _check_evaluation(got, want, credit, label="(fresh data)")
