@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,17 +90,21 @@ def grade_many(assignment: str | Path | Assignment, submissions: Sequence[str | 
         hidden_sandbox = Sandbox(loaded[0][1].files, loaded[0][1].entry, limits=a.limits,
                                  namespaces=namespaces, hide=sandboxes[0].hide,
                                  launcher=launcher) if split else None
-        runs = _run(a, sandboxes, hidden_sandbox, public_only)
+        # A split grade checks the typed answers while its hidden half finishes.
+        answers: list[list[Any]] = []
+        runs = _run(a, sandboxes, hidden_sandbox, public_only, meanwhile=lambda: answers.append(
+            _answer_outcomes(a, loaded[0][1], public_only)))
     finally:
         if zygote is not None:
             zygote.close()
     for (i, sub), run in zip(loaded, runs, strict=True):
-        reports[i] = _report(a, sub, run, run.seconds, public_only, validate_report)
+        reports[i] = _report(a, sub, run, run.seconds, public_only, validate_report,
+                             answers=answers[0] if answers else None)
     return [r for r in reports if r is not None]
 
 
 def _run(a: Assignment, sandboxes: list[Sandbox], hidden_sandbox: Sandbox | None,
-         public_only: bool) -> list[RunResult]:
+         public_only: bool, meanwhile: Callable[[], object] | None = None) -> list[RunResult]:
     """Launch the first worker(s), then import pytest and run the tests."""
     try:
         if sandboxes:
@@ -110,7 +114,7 @@ def _run(a: Assignment, sandboxes: list[Sandbox], hidden_sandbox: Sandbox | None
         from grader.run import run_many, run_split
 
         if hidden_sandbox is not None:
-            return [run_split(a, sandboxes[0], hidden_sandbox)]
+            return [run_split(a, sandboxes[0], hidden_sandbox, meanwhile)]
         return run_many(a, sandboxes, public_only=public_only) if sandboxes else []
     finally:
         for sandbox in sandboxes:
@@ -133,8 +137,12 @@ def _hidden(a: Assignment, sub: Submission, extra_hide: tuple[str, ...]) -> set[
 
 
 def _report(a: Assignment, sub: Submission, run: RunResult, seconds: float,  # noqa: PLR0917
-            public_only: bool, validate_report: bool = True) -> dict[str, Any]:
-    outcomes = [*run.outcomes, *_answer_outcomes(a, sub, public_only)]
+            public_only: bool, validate_report: bool = True, *,
+            answers: list[Any] | None = None) -> dict[str, Any]:
+    """``answers``: the typed answers' outcomes, if already graded."""
+    if answers is None:
+        answers = _answer_outcomes(a, sub, public_only)
+    outcomes = [*run.outcomes, *answers]
     scores = score_outcomes(outcomes, a.parts)
     instructor: dict[str, Any] = {"stdout": run.output, "events": run.events}
     if run.detail.strip():

@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -207,7 +208,8 @@ def run_many(assignment: Assignment, sandboxes: list[Sandbox], *,
     return results
 
 
-def run_split(assignment: Assignment, sandbox: Sandbox, hidden_sandbox: Sandbox) -> RunResult:
+def run_split(assignment: Assignment, sandbox: Sandbox, hidden_sandbox: Sandbox,
+              meanwhile: Callable[[], object] | None = None) -> RunResult:
     """Grade one submission with its public and hidden tests at the same time, on two cores.
 
     This process runs the public tests against ``sandbox``; a forked copy of it runs the hidden
@@ -215,7 +217,8 @@ def run_split(assignment: Assignment, sandbox: Sandbox, hidden_sandbox: Sandbox)
     ``drain=False``, so both workers start while the grader imports pytest). Each worker is as
     isolated as ever and neither sees the other. A single grade then waits for the longer of the
     two test sets instead of their sum. Call it before pytest runs here: the fork must not copy
-    a running session.
+    a running session. ``meanwhile`` runs here once the public tests are done, while the hidden
+    half may still be running (the grader's own work that does not need the tests' results).
     """
     import pickle
 
@@ -243,6 +246,8 @@ def run_split(assignment: Assignment, sandbox: Sandbox, hidden_sandbox: Sandbox)
     hidden_sandbox.hand_over(status_write)
     try:
         public = run_many(assignment, [sandbox], public_only=True)[0]
+        if meanwhile is not None:
+            meanwhile()
     except BaseException:
         # Interrupted (or broken): do not wait for the hidden half to finish on its own.
         with contextlib.suppress(ProcessLookupError):
