@@ -249,13 +249,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+_BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def entry() -> None:
     """The ``grader`` command: ``main``, then exit without the interpreter's slow teardown.
 
     Every command has finished its work and closed its files and workers when ``main`` returns;
     what is left is freeing NumPy's, pytest's and the schema validator's modules one by one
     (about 50 ms, a twentieth of a whole grade). Output is flushed first.
+
+    BLAS runs on one thread here unless the environment says otherwise: the grader's own
+    linear algebra (reference solutions, checks) is small, and on a busy machine idle BLAS
+    threads spin on the cores the student's code runs on.
     """
+    for name in _BLAS_THREADS:
+        os.environ.setdefault(name, "1")
     code = main()
     try:
         sys.stdout.flush()

@@ -134,3 +134,27 @@ def test_assignment_test_that_cannot_be_collected_names_the_file_and_error(tmp_p
     message = str(info.value)
     assert "ERROR collecting tests/public/test_broken.py" in message
     assert "SyntaxError" in message
+
+
+def test_grader_command_runs_blas_on_one_thread_unless_told(monkeypatch):
+    """The grader command sets one BLAS thread where the environment sets none (idle BLAS
+    threads spin on the cores student code runs on) and keeps what the environment sets."""
+    import grader.cli as cli
+
+    for name in cli._BLAS_THREADS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    seen: dict[str, str | None] = {}
+
+    def fake_main() -> int:
+        seen.update({name: os.environ.get(name) for name in cli._BLAS_THREADS})
+        return 0
+
+    def fake_exit(code: int) -> None:
+        raise SystemExit(code)
+
+    monkeypatch.setattr(cli, "main", fake_main)
+    monkeypatch.setattr(cli.os, "_exit", fake_exit)
+    with pytest.raises(SystemExit):
+        cli.entry()
+    assert seen == {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "4", "MKL_NUM_THREADS": "1"}
