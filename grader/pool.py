@@ -1,4 +1,5 @@
-"""A pre-forked worker launcher for batches: one zygote process forks every worker.
+"""A pre-forked worker launcher: one zygote process forks every worker of a batch, or both
+workers of a split single grade.
 
 The zygote (``grader._zygote``) imports NumPy and the worker code once; each submission's worker
 is a fresh fork of it that then confines itself exactly as a directly started worker does. This
