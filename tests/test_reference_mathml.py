@@ -339,6 +339,22 @@ def test_evaluation_mlp_clears_the_bar_the_tests_set(seed):
     assert abs(result["ridge"] - result["pinv"]) < 0.05 * result["pinv"]
 
 
+@pytest.mark.parametrize("lam", [1.0, 10.0])
+def test_linear_rmses_are_evaluate_without_the_mlp(lam):
+    """linear_rmses (the hidden test's expected values) equals the pinv and ridge RMSEs of
+    evaluate, and these are least squares fitted by hand, with and without the penalty."""
+    split = ref.evaluation_data(data.FRESH_SEED)
+    got = ref.linear_rmses(*split, lam)
+    full = ref.evaluate(*split, lam)
+    assert got == {"pinv": full["pinv"], "ridge": full["ridge"]}
+    X_train, y_train, X_test, y_test = split
+    A = np.hstack([np.ones((len(X_train), 1)), X_train])
+    w = np.linalg.lstsq(A, y_train, rcond=None)[0]
+    pred = np.hstack([np.ones((len(X_test), 1)), X_test]) @ w
+    assert got["pinv"] == pytest.approx(math.sqrt(np.mean((y_test - pred) ** 2)), rel=1e-10)
+    assert got["ridge"] != got["pinv"]
+
+
 def _mlp_to_pinv_ratio(
     seed: int | None, n_hidden: int, lr: float, epochs: int, init: int, *, standardise: bool = True
 ):
