@@ -20,6 +20,20 @@ def tiny(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def tiny_with(tiny: Path):
+    """The tiny assignment with its tests replaced: ``tiny_with("hidden/test_x.py", source)``
+    leaves that one test file and no other, and returns the assignment's folder."""
+
+    def make(relative: str, source: str) -> Path:
+        for test in tiny.glob("tests/*/test_*.py"):
+            test.unlink()
+        (tiny / "tests" / relative).write_text(source)
+        return tiny
+
+    return make
+
+
+@pytest.fixture
 def write_sub(tmp_path: Path):
     """Write a submission file into its own folder and return its path."""
 

@@ -37,11 +37,8 @@ def test_between(submission, credit):
 
 
 @pytest.fixture
-def assignment(tiny: Path) -> Path:
-    for test in tiny.glob("tests/*/test_*.py"):
-        test.unlink()
-    (tiny / "tests" / "hidden" / "test_credit_parts.py").write_text(TEST)
-    return tiny
+def assignment(tiny_with) -> Path:
+    return tiny_with("hidden/test_credit_parts.py", TEST)
 
 
 def _scores(report: dict) -> dict[str, float]:

@@ -40,11 +40,8 @@ def test_credit(submission, credit):
 
 
 @pytest.fixture
-def assignment(tiny: Path) -> Path:
-    for test in tiny.glob("tests/*/test_*.py"):
-        test.unlink()
-    (tiny / "tests" / "public" / "test_fixtures_here.py").write_text(TEST)
-    return tiny
+def assignment(tiny_with) -> Path:
+    return tiny_with("public/test_fixtures_here.py", TEST)
 
 
 def test_fixtures_give_each_test_and_submission_its_own(assignment, tmp_path):
