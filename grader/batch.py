@@ -475,7 +475,7 @@ def progress_wanted(stream: IO[str]) -> bool:
 
 def batch(assignment: str | Path | Assignment, submissions: str | Path, out: str | Path, *,
           jobs: int | None = None, force: bool = False, progress: bool | None = None,
-          zip_limits: ZipLimits = ZipLimits(), per_worker: int = 200,
+          zip_limits: ZipLimits = ZipLimits(), per_worker: int = 1000,
           grade_timeout: float | None = None, validate: bool = False,
           on_report: Callable[[str, dict[str, Any]], None] | None = None) -> BatchResult:
     """Grade every submission in ``submissions`` (a folder or a zip export) into ``out``.
@@ -483,7 +483,8 @@ def batch(assignment: str | Path | Assignment, submissions: str | Path, out: str
     ``jobs``: grader processes in parallel (default: CPU count).
     ``force``: grade everyone again, even students with a finished report.
     ``progress``: show a progress bar on stderr (default: only at a terminal and not in CI).
-    ``per_worker``: submissions one grader process grades before it is replaced.
+    ``per_worker``: submissions one grader process grades before it is replaced (each fresh
+    process pays its start-up again; a grader process's memory stays flat as it grades).
     ``grade_timeout``: seconds after which a grader process counts as hung (default: the
     assignment's own time limits plus a minute); its student gets an internal-error report.
     ``validate``: check every report against the JSON Schema too (off by default, as for
@@ -709,9 +710,11 @@ class _Pool:
                 self._retire(i, force=True)
 
     def _chunk_size(self) -> int:
-        # Big enough to spread a session's start-up over many students, small enough that
-        # both processes stay busy to the end and a killed batch loses little finished work.
-        return max(1, min(CHUNK_MAX, len(self.queue) // (4 * len(self.workers))))
+        # Big enough to spread a session's start-up (about a fifth of a student's grading) over
+        # many students, small enough that a killed batch loses little finished work. Towards
+        # the end a chunk is half of one process's share of what is left (guided
+        # self-scheduling): all processes stay busy to the end, with few one-student sessions.
+        return max(1, min(CHUNK_MAX, len(self.queue) // (2 * len(self.workers))))
 
     def _reply(self, w: _Worker, line: bytes) -> None:
         if not w.students:

@@ -9,13 +9,17 @@ fixture (a proxy to the isolated worker), so nothing the student does can touch 
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+import _pytest
 import numpy as np
+import pluggy
 import pytest
 
 from grader.assignment import Assignment, import_reference
@@ -210,6 +214,9 @@ class GraderPlugin:
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
+            # pytest renders every failed test's traceback (parsing the test file's source for
+            # each frame), for a terminal nobody reads here; messages come from the hooks below.
+            item.repr_failure = _failure_line  # type: ignore[method-assign]
             self.infos[item.nodeid] = info_for(item, self.public_dir, self.hidden_dir)
             callspec = getattr(item, "callspec", None)
             self.index_of[item.nodeid] = callspec.params.get("submission", 0) if callspec else 0
@@ -243,11 +250,38 @@ class GraderPlugin:
             if isinstance(exc, SubmissionError) and exc.detail:
                 result.internal += exc.detail
             elif not isinstance(exc, (AssertionError, SubmissionError)):
-                result.internal += str(call.excinfo.getrepr(style="short"))[-4000:]
+                result.internal += _traceback(call.excinfo)
         elif not _is_skip(exc):
             result.messages.append("this test could not be set up (a problem in the grader or "
                                    "the test, not in your code); your instructor can see why")
-            result.internal += str(call.excinfo.getrepr(style="short"))[-4000:]
+            result.internal += _traceback(call.excinfo)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_json_runtest_stage(self, report: pytest.TestReport) -> dict[str, Any]:
+        """The stage data ``grader.run`` reads, and no more: pytest-json-report's own version
+        renders every stage's failure text, on every test of every submission."""
+        return {"duration": report.duration, "outcome": report.outcome}
+
+
+def _failure_line(excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+    """A failed test's longrepr in pytest's reports: the exception's type only (its text may be
+    long, and nothing in the grader reads it)."""
+    return excinfo.typename
+
+
+def _traceback(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """An exception's traceback for the instructor: the frames of the tests, fixtures and
+    helpers, not pytest's own (Python's format: pytest's parses the whole test file again for
+    each frame, which cost more than the test)."""
+    exc = excinfo.value
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith(_FRAMEWORK)]
+    text = ("Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
+            + "".join(traceback.format_exception_only(exc)))
+    return text[-4000:]
+
+
+_FRAMEWORK = tuple(os.path.dirname(m.__file__ or "") + os.sep for m in (_pytest, pluggy))
 
 
 def _state(request: pytest.FixtureRequest) -> GraderPlugin:
@@ -271,11 +305,12 @@ def submission() -> Iterator[Any]:
         state.sessions.close(index)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def _graded_for_each_submission(submission: Any) -> None:
     """Puts ``submission`` in every test's fixtures, so that every test is parametrized over
     the session's submissions: a test that never calls the submission (a check of the data
-    files, say) is still in each student's report, not only in the first student's."""
+    files, say) is still in each student's report, not only in the first student's. (Session
+    scope: set up once per submission, not once per test.)"""
 
 
 @pytest.fixture(scope="session")

@@ -544,3 +544,23 @@ def test_a_grader_process_killed_while_grading_is_replaced(tmp_path: Path):
     assert events[0][0] == "retry" and "exited" in events[0][1]
     assert events[-1][0] == "graded"
     assert json.loads((out / "ann.json").read_text())["score"] > 0
+
+
+@pytest.mark.slow
+def test_grader_process_is_replaced_after_per_worker_students(tmp_path: Path):
+    """``per_worker`` bounds how many students one grader process grades: with 2 per process,
+    five students take three processes (chunks of 2, 1 + 1, and 1), and each is graded as
+    alone."""
+    assignment = small_assignment(tmp_path)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in ("ann", "bob", "cat", "dan", "eve"):
+        shutil.copyfile(EXAMPLES / "correct.py", subs / f"{name}.py")
+    alone = grader.grade(assignment, EXAMPLES / "correct.py")["score"]
+    out = tmp_path / "out"
+    result = grader.batch(assignment, subs, out, jobs=1, per_worker=2, progress=False)
+    assert result.ok and set(result.statuses.values()) == {"graded"}
+    assert {json.loads((out / f"{s}.json").read_text())["score"] for s in result.students} \
+        == {alone}
+    pids = [e["pid"] for e in read_log(out / "batch.log") if e["event"] == "worker"]
+    assert len(pids) == len(set(pids)) == 3
