@@ -102,7 +102,8 @@ class _Encoder:
 
     def _room(self, n: int) -> None:
         if len(self.out) + n > self.max_bytes:
-            raise CodecError(f"value is larger than the {self.max_bytes // (1024 * 1024)} MiB limit")
+            raise CodecError(
+                f"value is larger than the {self.max_bytes // (1024 * 1024)} MiB limit")
 
     def _count(self, n: int) -> None:
         # Refuse an oversized container before walking it: walking ten million items to find
@@ -140,7 +141,12 @@ class _Encoder:
             for key, item in dict.items(v):
                 if type(key) is not str:
                     raise CodecError(f"dict key {type(key).__name__!s} is not a str")
-                self.put(key, depth + 1)
+                # The key written here (an item like any other; its value checks the depth).
+                self.items += 1
+                b = str.encode(key, "utf-8", "surrogatepass")
+                self._room(len(b))
+                out += _TAG_U32.pack(_Tag.STR, len(b))
+                out += b
                 self.put(item, depth + 1)
         elif t is list or t is tuple:
             self._count(len(v))
@@ -227,15 +233,24 @@ def _numpy_scalar_types() -> tuple[frozenset[type], frozenset[type], frozenset[t
 
 
 def decode(payload: bytes, *, from_handle: Callable[[Handle], Any] | None = None) -> Any:
-    """Decode one payload. Only builds plain data, arrays, and (via ``from_handle``) handles."""
+    """Decode one payload. Only builds plain data, arrays, and (via ``from_handle``) handles.
+
+    Malformed bytes of any kind (bad lengths, text that is not UTF-8, a dtype NumPy does not
+    know) raise ``CodecError``, never anything else.
+    """
     d = _Decoder(memoryview(payload), from_handle)
-    value = d.get(0)
+    try:
+        value = d.get(0)
+    except (ValueError, TypeError, OverflowError) as exc:  # UnicodeDecodeError is a ValueError
+        raise CodecError(f"malformed message ({type(exc).__name__}: {str(exc)[:200]})") from None
     if d.pos != len(payload):
         raise CodecError("trailing bytes after the value")
     return value
 
 
 class _Decoder:
+    # Every value received goes through ``get``: the common cases (floats, and str as every
+    # dict key is) are read in place, without a helper call per item.
     def __init__(self, buf: memoryview, from_handle: Callable[[Handle], Any] | None) -> None:
         self.buf = buf
         self.end = len(buf)
@@ -251,7 +266,7 @@ class _Decoder:
         return chunk
 
     def _unpack(self, st: struct.Struct) -> tuple[Any, ...]:
-        # unpack_from reads in place: no slice, no copy (this runs for every number received).
+        # unpack_from reads in place: no slice, no copy.
         pos = self.pos
         if pos + st.size > self.end:
             raise CodecError("truncated message")
@@ -265,7 +280,18 @@ class _Decoder:
         return int(self._unpack(_U64)[0])
 
     def str_(self) -> str:
-        return bytes(self.take(self.u32())).decode("utf-8", "surrogatepass")
+        return self._str_at(self.pos)
+
+    def _str_at(self, pos: int) -> str:
+        """The str whose length field starts at ``pos`` (just after its tag)."""
+        if pos + 4 > self.end:
+            raise CodecError("truncated message")
+        start = pos + 4
+        stop = start + _U32.unpack_from(self.buf, pos)[0]
+        if stop > self.end:
+            raise CodecError("truncated message")
+        self.pos = stop
+        return str(self.buf[start:stop], "utf-8", "surrogatepass")
 
     def get(self, depth: int) -> Any:  # noqa: PLR0911, PLR0912 - one branch per wire type
         if depth > MAX_DEPTH:
@@ -273,25 +299,21 @@ class _Decoder:
         self.items += 1
         if self.items > MAX_ITEMS:
             raise CodecError(f"message has more than {MAX_ITEMS} items")
-        if self.pos >= self.end:
+        pos = self.pos
+        if pos >= self.end:
             raise CodecError("truncated message")
-        tag = self.buf[self.pos]  # an int: no slice or bytes object per item
-        self.pos += 1
+        tag = self.buf[pos]  # an int: no slice or bytes object per item
+        pos += 1
         if tag == _T_FLOAT:
-            return self._unpack(_F64)[0]
-        if tag == _T_STR:
-            return self.str_()
-        if tag == _T_DICT:
-            n = self.u32()
-            if 2 * n > self.end - self.pos:
+            if pos + 8 > self.end:
                 raise CodecError("truncated message")
-            out: dict[str, Any] = {}
-            for _ in range(n):
-                key = self.get(depth + 1)
-                if type(key) is not str:
-                    raise CodecError("dict key is not a str")
-                out[key] = self.get(depth + 1)
-            return out
+            self.pos = pos + 8
+            return _F64.unpack_from(self.buf, pos)[0]
+        if tag == _T_STR:
+            return self._str_at(pos)
+        self.pos = pos
+        if tag == _T_DICT:
+            return self._dict(depth)
         if tag == _T_NONE:
             return None
         if tag == _T_TRUE:
@@ -328,17 +350,35 @@ class _Decoder:
             return self.from_handle(h)
         raise CodecError(f"unknown tag {bytes([tag])!r}")
 
+    def _dict(self, depth: int) -> dict[str, Any]:
+        n = self.u32()
+        if 2 * n > self.end - self.pos:
+            raise CodecError("truncated message")
+        buf = self.buf
+        out: dict[str, Any] = {}
+        for _ in range(n):
+            pos = self.pos
+            if pos < self.end and buf[pos] == _T_STR and depth < MAX_DEPTH:
+                # The key, read here (it counts as an item, as any value does).
+                self.items += 1
+                if self.items > MAX_ITEMS:
+                    raise CodecError(f"message has more than {MAX_ITEMS} items")
+                key = self._str_at(pos + 1)
+            else:
+                key = self.get(depth + 1)
+                if type(key) is not str:
+                    raise CodecError("dict key is not a str")
+            out[key] = self.get(depth + 1)
+        return out
+
     def _array(self) -> np.ndarray:
-        dt = bytes(self.take(self.take(1)[0])).decode("ascii")
-        if not _DTYPE_RE.match(dt):
-            raise CodecError(f"dtype {dt!r} is not allowed")
+        dtype = _dtype(bytes(self.take(self.take(1)[0])))
         np = _numpy()
-        dtype = np.dtype(dt)
         ndim = self.take(1)[0]
         if ndim > 32:
             raise CodecError("array has more than 32 dimensions")
-        shape = tuple(self.u64() for _ in range(ndim))
-        nbytes = self.u64()
+        *dims, nbytes = self._unpack(_SHAPES[ndim])  # the sizes, then the data's length
+        shape = tuple(dims)
         count = 1
         for n in shape:
             count *= n
@@ -347,6 +387,24 @@ class _Decoder:
         data = self.take(nbytes)
         # A fresh, writable, plain ndarray: never a view into the message buffer.
         return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+
+
+_DTYPES: dict[bytes, Any] = {}
+_SHAPES = [struct.Struct(f">{n + 1}Q") for n in range(33)]
+
+
+def _dtype(name: bytes) -> np.dtype:
+    """The dtype an array header names, if it is an allowed one (remembered: a run sends the same
+    few dtypes over and over)."""
+    dtype = _DTYPES.get(name)
+    if dtype is None:
+        dt = name.decode("ascii")
+        if not _DTYPE_RE.match(dt):
+            raise CodecError(f"dtype {dt!r} is not allowed")
+        dtype = _numpy().dtype(dt)
+        if len(_DTYPES) < 256:
+            _DTYPES[name] = dtype
+    return dtype
 
 
 def write_frame(fd: int, payload: bytes) -> None:

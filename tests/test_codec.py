@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import random
 import struct
 
 import numpy as np
@@ -101,11 +103,42 @@ def test_dict_with_non_str_key_is_refused():
     (b"NN", "trailing"),
     (b"h" + struct.pack(">Q", 1) + struct.pack(">I", 1) + b"x", "unexpected handle"),
     (b"I" + struct.pack(">I", 3) + b"1e5", "malformed"),
+    (b"s" + struct.pack(">I", 1) + b"\xff", "malformed message .UnicodeDecodeError"),
+    (b"d" + struct.pack(">I", 1) + b"s" + struct.pack(">I", 1) + b"\xc3" + b"N",
+     "malformed message .UnicodeDecodeError"),
+    (b"I" + struct.pack(">I", 1) + b"\xb9", "malformed message .UnicodeDecodeError"),
+    (b"a" + bytes([3]) + b"<f1" + bytes([1]) + struct.pack(">Q", 1) + struct.pack(">Q", 1)
+     + b"\0", "malformed message .TypeError: data type '<f1' not understood"),
 ])
 def test_malformed_payloads_are_refused(payload, fragment):
     """A hostile peer's malformed bytes give a CodecError, never a crash or an object."""
     with pytest.raises(CodecError, match=fragment):
         codec.decode(payload)
+
+
+def test_mutated_payloads_only_ever_raise_codec_errors():
+    """Thousands of random corruptions (flipped, dropped and inserted bytes) of valid messages:
+    each decodes to some value or raises CodecError, never another exception the grader would
+    not expect from a reply."""
+    rnd = random.Random(20261122)
+    values = [{"ok": True, "value": {"a": [1.0, 2, "x\u00e9", (1, 2j, None, True)],
+                                     "b": np.ones((2, 3)), "c": 10**30, "d": b"xy"}},
+              [np.arange(6, dtype="<i4").reshape(2, 3), np.array(["ab", "c"]), np.array([b"x"])],
+              codec.Handle(3, "T\u00ff")]
+    seeds = [codec.encode(v) for v in values]
+    for _ in range(5000):
+        payload = bytearray(rnd.choice(seeds))
+        for _ in range(rnd.randint(1, 3)):
+            at = rnd.randrange(len(payload))
+            roll = rnd.random()
+            if roll < 0.6:
+                payload[at] = rnd.randrange(256)
+            elif roll < 0.8:
+                del payload[at]
+            else:
+                payload.insert(at, rnd.randrange(256))
+        with contextlib.suppress(CodecError):
+            codec.decode(bytes(payload), from_handle=lambda h: h)
 
 
 def test_deep_nesting_is_refused_both_ways():

@@ -180,3 +180,37 @@ def test_side_by_side_raises_the_student_error_when_both_fail():
 
     with pytest.raises(SubmissionError, match="ValueError: mine"):
         side_by_side(student, trusted)
+
+
+FORGED_TEXT = b'''
+import os
+import stat
+import struct
+
+
+def value():
+    # A reply frame holding a str that is not UTF-8, written into the reply pipe ahead of the
+    # real reply.
+    body = b"s" + struct.pack(">I", 2) + b"\\xff\\xfe"
+    for fd in range(3, 64):
+        try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                os.write(fd, struct.pack(">I", len(body)) + body)
+        except OSError:
+            pass
+    return 1
+'''
+
+
+def test_reply_with_text_that_is_not_utf8_stops_the_worker():
+    """A forged reply whose text is not UTF-8 is a malformed reply like any other: the call
+    fails with that message and the worker is stopped (before, the decoding error escaped as
+    if the test itself had failed, and the worker went on)."""
+    with Sandbox({"m.py": FORGED_TEXT}, "m") as sb:
+        with pytest.raises(SubmissionError) as info:
+            SubmissionProxy(sb).value()
+        assert str(info.value) == (
+            "`value`: sent a malformed reply (malformed message (UnicodeDecodeError: 'utf-8' "
+            "codec can't decode byte 0xff in position 0: invalid start byte))")
+        assert info.value.kind == "protocol"
+        assert sb.worker_pid() is None
