@@ -71,6 +71,9 @@ def median_wall(cmd: list[str], runs: int) -> float:
 def _direct_calls(args: tuple[str, list[str]]) -> int:
     """Floor worker: import each submission in-process and call every test function directly."""
     assignment_dir, paths = args
+    # What submissions print goes nowhere (the grader keeps it in the worker's output buffer),
+    # not into the benchmark's table.
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of this process
     from grader.assignment import read
     from grader.errors import LoadError
     from grader.load import load_submission
@@ -234,6 +237,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.quick:
         args.sizes, args.runs = [20, 40], 3
+    # One BLAS thread per process everywhere, floors included: the floor's processes are one per
+    # core, as the grader's are (the `grader` command sets the same unless told otherwise).
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     rows: list[tuple[str, str, str, str]] = []
     numpy_floor = median_wall([sys.executable, "-c", "import numpy"], args.runs)
     rows.append(("floor: python -c 'import numpy'", f"{numpy_floor:.3f} s", "", "1.0x"))
