@@ -8,6 +8,7 @@ and the tests reach it through the ``submission`` fixture. The result is plain d
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
 import signal
@@ -22,12 +23,12 @@ import pytest
 from pytest_jsonreport.plugin import JSONReport
 
 import grader.plugin as fixtures_module
-from grader import _jail
+from grader import _jail, codec
 from grader.assignment import Assignment
-from grader.errors import GraderInternalError
+from grader.errors import CodecError, GraderInternalError
 from grader.plugin import GraderPlugin, Sessions
 from grader.sandbox import ImportFailure, Sandbox, SubmissionProxy
-from grader.score import Outcome
+from grader.score import CaseInfo, Outcome
 
 
 @dataclass
@@ -220,8 +221,6 @@ def run_split(assignment: Assignment, sandbox: Sandbox, hidden_sandbox: Sandbox,
     a running session. ``meanwhile`` runs here once the public tests are done, while the hidden
     half may still be running (the grader's own work that does not need the tests' results).
     """
-    import pickle
-
     hidden_sandbox.worker_pid()  # known here: the forked copy cannot ask a zygote for it
     read_end, write_end = os.pipe()
     status_read, status_write = os.pipe()
@@ -234,9 +233,10 @@ def run_split(assignment: Assignment, sandbox: Sandbox, hidden_sandbox: Sandbox,
             _jail.die_with_parent()
             sandbox.disown()
             hidden_sandbox.take_over(status_read)
-            payload = pickle.dumps(run_many(assignment, [hidden_sandbox], hidden_only=True)[0])
+            result = run_many(assignment, [hidden_sandbox], hidden_only=True)[0]
+            payload = codec.encode({"result": dataclasses.asdict(result)})
         except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
-            payload = pickle.dumps(traceback.format_exc())
+            payload = codec.encode({"error": traceback.format_exc()})
         finally:
             with contextlib.suppress(OSError), os.fdopen(write_end, "wb") as f:
                 f.write(payload)
@@ -258,15 +258,25 @@ def run_split(assignment: Assignment, sandbox: Sandbox, hidden_sandbox: Sandbox,
             data = f.read()  # the child's result, or end of file if it died
         os.waitpid(pid, 0)
         hidden_sandbox.reap()
-    hidden: object
+    # Data only, never pickle: the result holds what the submission printed and said, and
+    # the pipe is only as private as the processes' user ids make it.
     try:
-        # Trusted: our own forked copy wrote it, not the submission.
-        hidden = pickle.loads(data)
-    except Exception:  # noqa: BLE001 - a child that died wrote nothing (or half)
-        hidden = "the process running the hidden tests ended without a result"
-    if not isinstance(hidden, RunResult):
-        raise GraderInternalError(f"the hidden tests could not run:\n{hidden}")
-    return _merge(public, hidden)
+        message = codec.decode(data)
+    except CodecError:  # a child that died wrote nothing (or half)
+        message = None
+    try:
+        return _merge(public, _run_result(message["result"]))  # type: ignore[index]
+    except (TypeError, KeyError):
+        error = message.get("error") if isinstance(message, dict) else None
+        raise GraderInternalError(
+            "the hidden tests could not run:\n"
+            f"{error or 'the process running the hidden tests ended without a result'}") from None
+
+
+def _run_result(data: dict[str, Any]) -> RunResult:
+    """A ``RunResult`` back from ``dataclasses.asdict`` (the forked copy's half of a split)."""
+    outcomes = [Outcome(**{**o, "info": CaseInfo(**o["info"])}) for o in data["outcomes"]]
+    return RunResult(**{**data, "outcomes": outcomes})
 
 
 def _merge(public: RunResult, hidden: RunResult) -> RunResult:

@@ -77,6 +77,34 @@ def test_split_hidden_side_failure_is_an_internal_error(tiny, monkeypatch):
     assert "RuntimeError: hidden side broke" in str(info.value)
 
 
+class _Touch:
+    """A pickle that creates a file when unpickled."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (Path.touch, (self.path,))
+
+
+def test_hidden_half_result_is_data_never_unpickled(tiny, tmp_path, monkeypatch):
+    """The hidden half's result crosses its pipe as data (the codec), never as a pickle: a
+    pickle arriving there is refused as no result at all, and nothing in it runs."""
+    import pickle
+    import types
+
+    marker = tmp_path / "unpickled"
+    real = grader.run.codec
+    fake = types.SimpleNamespace(decode=real.decode,
+                                 encode=lambda value, **kw: pickle.dumps(_Touch(marker)))
+    monkeypatch.setattr(grader.run, "codec", fake)  # only the split's result pipe uses it
+    with pytest.raises(GraderInternalError) as info:
+        grade(tiny, ROOT / "tests" / "fixtures" / "subs" / "correct.py")
+    assert str(info.value) == ("the hidden tests could not run:\n"
+                               "the process running the hidden tests ended without a result")
+    assert not marker.exists()
+
+
 def test_submission_that_ends_at_import_is_an_import_error_when_split(tmp_path):
     """A worker that is gone before the grader forks (its output pipe closed, its number
     reused by the pipe the forked grader reports through) still gives an import-error report
