@@ -21,6 +21,7 @@ import argparse
 import ast
 import json
 import os
+import stat
 import sys
 import time
 import traceback
@@ -31,6 +32,7 @@ from typing import Any
 
 from grader import __version__
 from grader.assignment import PROJECT_ROOT, Assignment, resolve
+from grader.errors import AssignmentError, GraderError
 
 #: Distributions the grader imports at grading time (pinned in requirements.txt).
 RUNTIME_DEPENDENCIES = ("numpy", "sympy", "pytest", "pytest-json-report", "nbformat",
@@ -56,35 +58,71 @@ if [ -z "$PY" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y python3.11 python3.11-venv
   PY=python3.11
 fi
-if ! "$PY" -m venv "$VENV"; then
+VENV_ARGS=()
+if [ -n "${GRADER_SITE:-}" ]; then VENV_ARGS=(--without-pip); fi
+if ! "$PY" -m venv "${VENV_ARGS[@]}" "$VENV"; then
   apt-get update
   DEBIAN_FRONTEND=noninteractive apt-get install -y "$(basename "$PY")-venv" || \
     DEBIAN_FRONTEND=noninteractive apt-get install -y python3-venv
-  "$PY" -m venv "$VENV"
+  "$PY" -m venv "${VENV_ARGS[@]}" "$VENV"
 fi
-"$VENV/bin/python" -m pip install --upgrade pip
-"$VENV/bin/python" -m pip install -r "$SOURCE/requirements.txt"
+if [ -z "${GRADER_SITE:-}" ]; then
+  "$VENV/bin/python" -m pip install --upgrade pip
+  "$VENV/bin/python" -m pip install -r "$SOURCE/requirements.txt"
+fi
 
 # The grader and the reference stay in $SOURCE (which the student's worker cannot see); a .pth
 # file puts them on the venv's path, also for the worker's isolated (-I) interpreter.
 SITE="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+if [ -n "${GRADER_SITE:-}" ]; then
+  # Building offline: the dependencies come from a site-packages folder that already has them.
+  echo "$GRADER_SITE" > "$SITE/mlgrader-deps.pth"
+fi
 echo "$SOURCE/grader_src" > "$SITE/mlgrader.pth"
 "$VENV/bin/python" -c 'import grader, reference; print("grader", grader.__version__, "ready")'
+
+# The course material (hidden tests, reference, the grader's copy) is readable by root only:
+# Gradescope runs the grader as root in a container where namespaces are refused, and the
+# worker that runs the student's code drops to a uid of its own, to which all of this is then
+# closed. The venv stays readable: the worker's interpreter needs it. run_autograder checks
+# (and if need be repairs) these modes again before every grade.
+if [ "$(id -u)" = 0 ]; then
+  chown -R 0:0 "$SOURCE"
+fi
+chmod -R go-rwx "$SOURCE"
 """
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
 # Gradescope runs this for every submission: grade submission/ into results/results.json.
 set -uo pipefail
+# Whatever the grader creates (results, scratch folders) is private to it.
+umask 077
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 SOURCE="${GRADER_SOURCE:-$ROOT/source}"
 VENV="${GRADER_VENV:-$ROOT/venv}"
 PY="${GRADER_PYTHON:-$VENV/bin/python}"
+RESULTS="$ROOT/results/results.json"
 # The bundled grader comes first, whatever else is installed (-m also puts the working folder
 # first on the path, hence the cd).
 export PYTHONPATH="$SOURCE/grader_src${PYTHONPATH:+:$PYTHONPATH}"
-cd "$SOURCE/grader_src"
-exec "$PY" -m grader.export run-autograder --assignment "__ASSIGNMENT__" \
+cd "$SOURCE/grader_src" || echo "run_autograder: cannot enter $SOURCE/grader_src" >&2
+mkdir -p "$ROOT/results"
+rm -f "$RESULTS"
+"$PY" -m grader.export run-autograder --assignment "__ASSIGNMENT__" \
   --root "$ROOT" --source "$SOURCE"
+code=$?
+# Gradescope shows nothing at all without results.json: if the grader could not even start
+# (interpreter missing, killed), say so in one.
+if [ ! -s "$RESULTS" ]; then
+  {
+    printf '{"score": 0, "output": "The autograder itself failed (not a problem in your work); '
+    printf 'your instructor has been told. Please do not resubmit.", "visibility": "visible", '
+    printf '"stdout_visibility": "hidden", "tests": [], "extra_data": {"grader_error": '
+    printf '"the grader wrote no results (exit status %s)"}}\n' "$code"
+  } > "$RESULTS"
+  [ "$code" = 0 ] && code=1
+fi
+exit "$code"
 """
 
 README = """# Gradescope autograder for {name}
@@ -212,37 +250,253 @@ def pick_submission(folder: Path, module: str) -> Path:
     return folder
 
 
+#: Gradescope's visibility values, from most to least shown.
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
+#: How hidden tests are shown on Gradescope unless the assignment says otherwise
+#: (``[gradescope] hidden_visibility`` in assignment.toml): after the instructor publishes grades,
+#: so students cannot probe hidden tests by resubmitting.
+HIDDEN_VISIBILITY = "after_published"
+_WHEN_SHOWN = {"after_due_date": "after the due date",
+               "after_published": "when your instructor publishes the grades",
+               "hidden": "to your instructor only"}
+#: Most characters of each instructor-only text (student output, a traceback) put in
+#: Gradescope's stdout box: the head and tail of anything longer.
+INSTRUCTOR_TEXT_CHARS = 100_000
+_FAILED = ("The autograder itself failed (not a problem in your work); your instructor has been "
+           "told. Please do not resubmit.")
+
+
+def hidden_visibility(a: Assignment) -> str:
+    """The Gradescope visibility of ``a``'s hidden tests (``[gradescope] hidden_visibility``)."""
+    settings = a.raw.get("gradescope", {})
+    if not isinstance(settings, dict):
+        raise AssignmentError(f"{a.path}/assignment.toml: [gradescope] must be a table")
+    unknown = set(settings) - {"hidden_visibility"}
+    if unknown:
+        raise AssignmentError(f"{a.path}/assignment.toml: unknown [gradescope] keys "
+                              f"{sorted(unknown)}; known: ['hidden_visibility']")
+    value = settings.get("hidden_visibility", HIDDEN_VISIBILITY)
+    if value not in VISIBILITIES:
+        raise AssignmentError(f"{a.path}/assignment.toml: [gradescope] hidden_visibility is "
+                              f"{value!r}; expected one of {list(VISIBILITIES)}")
+    return str(value)
+
+
+def gradescope_results(report: dict[str, Any], *, hidden: str = HIDDEN_VISIBILITY
+                       ) -> dict[str, Any]:
+    """``report`` as Gradescope should show it to students.
+
+    Hidden tests declared ``visible`` (the default) get ``hidden`` instead; a test that declares
+    something stricter keeps it. While any test is held back, the summary in ``output`` gives
+    the score of the tests shown and no total (Gradescope hides the total itself), and drops
+    the notes that name held-back tests: students learn nothing of hidden tests by resubmitting.
+    The student's own output goes to run_autograder's stdout instead (see instructor_text),
+    which Gradescope shows to instructors only (``stdout_visibility``)."""
+    tests = []
+    for declared in report.get("tests", []):
+        t = dict(declared)
+        if "hidden" in t.get("tags", ()) and t.get("visibility", "visible") == "visible":
+            t["visibility"] = hidden
+        tests.append(t)
+    out = {**report, "tests": tests, "stdout_visibility": "hidden"}
+    held = [t for t in tests if t.get("visibility", "visible") != "visible"]
+    if not held:
+        return out
+    shown = [t for t in tests if t.get("visibility", "visible") == "visible"]
+    lines = str(report.get("output", "")).split("\n")
+    names = {str(t["name"]) for t in held}
+    kept = [line for line in lines[1:]
+            if not any(line.startswith(f"Note: {name}: ") for name in names)]
+    when = sorted({_WHEN_SHOWN[str(t["visibility"])] for t in held})
+    summary = [f"Score on the tests shown now: {sum(t['score'] for t in shown):g} / "
+               f"{sum(t['max_score'] for t in shown):g}",
+               f"{len(held)} more tests ({sum(t['max_score'] for t in held):g} points) are "
+               f"shown {' or '.join(when)}; so is your total score."]
+    out["output"] = "\n".join([*summary, *kept])
+    return out
+
+
+def _printable(text: str, limit: int = INSTRUCTOR_TEXT_CHARS) -> str:
+    """Student-made text made safe for a log: control characters (terminal escapes, a ``\\r``
+    that rewrites a line) and lone surrogates escaped, and cut to its head and tail."""
+    if len(text) > limit:
+        cut = len(text) - limit
+        text = f"{text[:limit // 2]}\n[... {cut} characters cut ...]\n{text[-limit // 2:]}"
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch in "\n\t" or (code >= 32 and code != 127 and not 0xD800 <= code <= 0xDFFF
+                            and not 0x80 <= code < 0xA0):
+            out.append(ch)
+        else:
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return "".join(out)
+
+
+def instructor_text(report: dict[str, Any]) -> str:
+    """The report's instructor-only part (the student's output, tracebacks, worker events,
+    per-test detail) as text for run_autograder's stdout, which Gradescope shows to
+    instructors in "Autograder Output" and to students never (``stdout_visibility``)."""
+    inst = report.get("instructor") or {}
+    parts = []
+    for key, title in (("stdout", "the submission's own output"),
+                       ("detail", "traceback of the submission"),
+                       ("events", "worker events")):
+        value = inst.get(key)
+        if not value:
+            continue
+        text = value if isinstance(value, str) else json.dumps(value, indent=1, default=str)
+        parts.append(f"---- {title} ----\n{_printable(text)}")
+    for name, detail in (inst.get("tests") or {}).items():
+        text = detail if isinstance(detail, str) else json.dumps(detail, indent=1, default=str)
+        parts.append(f"---- test {_printable(str(name), 300)} ----\n{_printable(text)}")
+    return "\n".join(parts)
+
+
+class MaterialExposedError(GraderError):
+    """Hidden tests, reference or grader files that another uid could read, and could not be
+    closed to it."""
+
+
+def readable_by_others(path: Path) -> bool:
+    """Whether a uid that neither owns ``path`` nor is in its group can read it: every folder
+    above it lets others through (x) and ``path`` lets others read it (r). This is the worker's
+    position after it drops to its own uid (its own group, no supplementary groups)."""
+    path = Path(os.path.abspath(path))
+    for folder in path.parents:
+        if not os.stat(folder).st_mode & stat.S_IXOTH:
+            return False
+    return bool(os.lstat(path).st_mode & stat.S_IROTH)
+
+
+def secure_material(folders: list[Path], check: list[Path]) -> list[str]:
+    """Make ``folders`` readable and writable by root only, then make sure no file of
+    ``check`` (hidden tests, reference, the grader's copy) is readable by another uid.
+
+    As root (Gradescope), every entry is given to root and loses its group and other bits: the
+    worker, which drops to a uid of its own, can then open none of it. As an ordinary user the
+    worker keeps the grader's uid, so file modes cannot protect anything and nothing is changed
+    (the sandbox's namespaces or Landlock must). Returns notes for the instructor; raises
+    MaterialExposedError when a file stays readable by others."""
+    if os.geteuid() != 0:
+        return ["not running as root: the worker keeps the grader's uid, so file modes do not "
+                "keep the course material from it (the sandbox's other layers must)"]
+    for folder in folders:
+        if not folder.exists():
+            continue
+        for entry in [folder, *folder.rglob("*")]:
+            if entry.is_symlink():
+                continue  # chmod would follow it; the bundle holds none
+            st = entry.lstat()
+            if st.st_uid != 0 or st.st_gid != 0:
+                os.lchown(entry, 0, 0)
+            if st.st_mode & 0o077:
+                os.chmod(entry, stat.S_IMODE(st.st_mode) & 0o700)
+    exposed = []
+    for top in check:
+        if not top.exists():
+            continue
+        for entry in [top, *top.rglob("*")]:
+            if not entry.is_symlink() and readable_by_others(entry):
+                exposed.append(str(entry))
+    if exposed:
+        raise MaterialExposedError(
+            f"{len(exposed)} files of the course material are readable by other users (first: "
+            f"{exposed[0]}); grading would let the student's code read them. Make them "
+            f"readable by root only (chmod -R go-rwx) or keep them under the bundle's source "
+            f"folder, which run_autograder closes itself.")
+    return []
+
+
+def _scrub(value: Any) -> Any:
+    """``value`` with every string made encodable: a lone surrogate becomes the text ``\\udXXX``."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode()
+        return value
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def _encode(results: dict[str, Any]) -> bytes:
+    """results.json's bytes. Text that cannot be UTF-8 (a lone surrogate from the student's
+    code) is escaped rather than lose the report: the grade stands."""
+    try:
+        return (json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False)
+                + "\n").encode()
+    except UnicodeEncodeError:
+        return (json.dumps(_scrub(results), indent=2, ensure_ascii=False, allow_nan=False)
+                + "\n").encode()
+
+
+def _failure(detail: str, message: str = _FAILED) -> bytes:
+    """A results.json that always encodes: score 0, the reason for the instructor."""
+    safe = detail[-10000:].encode("ascii", "backslashreplace").decode("ascii")
+    return (json.dumps({"score": 0, "output": message, "visibility": "visible",
+                        "stdout_visibility": "hidden", "tests": [],
+                        "extra_data": {"grader_error": safe}}, indent=2) + "\n").encode()
+
+
+def _write(target: Path, data: bytes) -> None:
+    tmp = target.with_name(".results.json.tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, target)
+
+
 def run_autograder(assignment: str, root: Path, source: Path) -> int:
-    """Grade ``root/submission`` and write ``root/results/results.json``; 0 when written."""
+    """Grade ``root/submission`` and write ``root/results/results.json``; 0 when the grade was
+    written, 1 when the autograder failed (results.json then says so, with score 0)."""
+    # Student text reaches these streams (the instructor's view): never die on encoding it.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     results = root / "results"
-    results.mkdir(parents=True, exist_ok=True)
     target = results / "results.json"
     print(f"grader {__version__} from {Path(__file__).resolve().parent}")
     try:
+        results.mkdir(parents=True, exist_ok=True)
         from grader.api import grade
         from grader.assignment import read
-        from grader.report import to_json
 
         problem = source / "grader_src" / "problems" / assignment
         a = read(problem) if problem.is_dir() else resolve(assignment)
+        hidden = hidden_visibility(a)
+        check = [a.path, *reference_files(a.reference_module, a.reference_root or PROJECT_ROOT),
+                 source]
+        for note in secure_material([source, results], check):
+            print(f"note: {note}")
         submission = pick_submission(root / "submission", a.module)
         report = grade(a, submission, extra_hide=(str(source), str(results)))
-        text = to_json(report)
+        data = _encode(gradescope_results(report, hidden=hidden))
         code = 0
         print(f"{a.name}: {report['score']:g}/{report['max_score']:g} ({report['status']})")
-    except Exception:  # Gradescope must get a results.json whatever happens
+        print(f"isolation: {report['isolation'].get('level')}")
+        text = instructor_text(report)
+        if text:
+            print(text)
+    except BaseException as exc:  # noqa: BLE001 - Gradescope must get a results.json whatever happens
         detail = traceback.format_exc()
-        print(detail, file=sys.stderr)
-        failure: dict[str, Any] = {
-            "score": 0, "output": "The autograder itself failed (not a problem in your work); "
-                                  "your instructor has been told. Please do not resubmit.",
-            "visibility": "visible", "stdout_visibility": "hidden", "tests": [],
-            "extra_data": {"grader_error": detail[-10000:]}}
-        text = json.dumps(failure, indent=2) + "\n"
+        print(_printable(detail), file=sys.stderr)
+        message = _FAILED
+        if isinstance(exc, MaterialExposedError):
+            message = ("The autograder refused to grade (not a problem in your work): its set-up "
+                       "would let submissions read the hidden tests. Your instructor has been "
+                       "told. Please do not resubmit.")
+        data = _failure(detail, message)
         code = 1
-    tmp = target.with_name(".results.json.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
+    try:
+        _write(target, data)
+    except BaseException:  # noqa: BLE001 - e.g. a report too big for the disk: say so instead
+        _write(target, _failure(traceback.format_exc()))
+        code = 1
     return code
 
 
