@@ -120,7 +120,7 @@ if [ ! -s "$RESULTS" ]; then
     printf '"stdout_visibility": "hidden", "tests": [], "extra_data": {"grader_error": '
     printf '"the grader wrote no results (exit status %s)"}}\n' "$code"
   } > "$RESULTS"
-  [ "$code" = 0 ] && code=1
+  code=1
 fi
 exit "$code"
 """
@@ -206,6 +206,7 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes, *, executable: bool = Fals
 def export_gradescope(assignment: str | Path | Assignment, output: str | Path) -> Path:
     """Write the Gradescope autograder zip for ``assignment`` to ``output``; return its path."""
     a = assignment if isinstance(assignment, Assignment) else resolve(assignment)
+    hidden_visibility(a)  # a bad setting is the author's error now, not every student's later
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     grader_dir = Path(__file__).resolve().parent

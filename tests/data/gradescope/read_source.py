@@ -43,7 +43,9 @@ for top in sorted(targets):
         except OSError as exc:
             denied.append(f"{path}: {exc.strerror}")
 
-print(f"LEAK-PROBE targets={sorted(targets)} opened={len(found)} denied={len(denied)}")
+course = [t for t in found if "def " in t or "import" in t]
+print(f"LEAK-PROBE looked in {len(targets)} folders; course files opened: {len(course)}; "
+      f"errors: {sorted({d.rsplit(': ', 1)[1] for d in denied})}")
 for text in found:
     print(text)
 
