@@ -132,9 +132,15 @@ Built by grader {version} on {date}. Upload this zip as the assignment's autogra
 
 - `setup.sh` installs Python >= 3.11, the pinned packages of `requirements.txt`, and puts the
   grader from `grader_src/` on the path.
+- `setup.sh` also makes `/autograder/source` (hidden tests, reference, this grader) readable by
+  root only: the student's code runs under a uid of its own, which can then open none of it.
+  `run_autograder` checks this again before every grade, repairs it as root, and refuses to grade
+  (score 0, "the autograder refused to grade") when course material stays readable by others.
 - `run_autograder` grades `/autograder/submission` and writes `/autograder/results/results.json`
-  (a superset of Gradescope's format; the student's own output and tracebacks are in the report's
-  `instructor` block, which students do not see on Gradescope).
+  (a superset of Gradescope's format) whatever happens: a failure of the autograder itself gives
+  score 0 and a message saying so. Students see the hidden tests {hidden_when}
+  (`[gradescope] hidden_visibility` in assignment.toml). The student's own output and
+  tracebacks are printed to the autograder's output, which Gradescope shows to instructors only.
 
 To try it without Gradescope, lay out a folder like the container and point the scripts at it:
 
@@ -206,7 +212,7 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes, *, executable: bool = Fals
 def export_gradescope(assignment: str | Path | Assignment, output: str | Path) -> Path:
     """Write the Gradescope autograder zip for ``assignment`` to ``output``; return its path."""
     a = assignment if isinstance(assignment, Assignment) else resolve(assignment)
-    hidden_visibility(a)  # a bad setting is the author's error now, not every student's later
+    hidden = hidden_visibility(a)  # a bad setting is the author's error now, not every student's
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     grader_dir = Path(__file__).resolve().parent
@@ -219,7 +225,11 @@ def export_gradescope(assignment: str | Path | Assignment, output: str | Path) -
         _add(zf, "requirements.txt", requirements().encode())
         _add(zf, "README.md", README.format(
             name=a.name, version=__version__, date=time.strftime("%Y-%m-%d"),
-            file=a.raw.get("assignment", {}).get("submission_file", f"{a.module}.py")).encode())
+            file=a.raw.get("assignment", {}).get("submission_file", f"{a.module}.py"),
+            hidden_when={"visible": "always", "after_due_date": "after the due date",
+                         "after_published": "once you publish the grades",
+                         "hidden": "never"}[hidden],
+        ).encode())
         for name in ("pyproject.toml", "LICENSE"):
             if (root / name).is_file():
                 _add(zf, f"grader_src/{name}", (root / name).read_bytes())
