@@ -12,7 +12,14 @@ The zip Gradescope gets:
 
 Every path is an environment variable with Gradescope's value as default (``AUTOGRADER_ROOT``,
 ``GRADER_SOURCE``, ``GRADER_VENV``, ``GRADER_PYTHON``), so the same scripts run in a temporary
-folder laid out like the container, without root.
+folder laid out like the container, without root. ``GRADER_SITE`` makes setup.sh take the
+dependencies from an existing site-packages folder instead of pip (offline image builds, tests).
+
+Gradescope runs everything as root in a container that refuses new namespaces, so the sandbox
+cannot hide folders from the worker there; the worker drops to a uid of its own instead, and
+the course material (``source/``: hidden tests, reference, this grader) is made readable by
+root only, by setup.sh and again by run_autograder before every grade (``secure_material``),
+which refuses to grade when some of it stays readable by others.
 """
 
 from __future__ import annotations
@@ -273,6 +280,8 @@ _WHEN_SHOWN = {"after_due_date": "after the due date",
 #: Most characters of each instructor-only text (student output, a traceback) put in
 #: Gradescope's stdout box: the head and tail of anything longer.
 INSTRUCTOR_TEXT_CHARS = 100_000
+#: Most characters of all of it together.
+INSTRUCTOR_TOTAL_CHARS = 1_000_000
 _FAILED = ("The autograder itself failed (not a problem in your work); your instructor has been "
            "told. Please do not resubmit.")
 
@@ -361,7 +370,12 @@ def instructor_text(report: dict[str, Any]) -> str:
     for name, detail in (inst.get("tests") or {}).items():
         text = detail if isinstance(detail, str) else json.dumps(detail, indent=1, default=str)
         parts.append(f"---- test {_printable(str(name), 300)} ----\n{_printable(text)}")
-    return "\n".join(parts)
+    whole = "\n".join(parts)
+    if len(whole) > INSTRUCTOR_TOTAL_CHARS:  # many tests, each with its own long detail
+        half = INSTRUCTOR_TOTAL_CHARS // 2
+        whole = (f"{whole[:half]}\n[... {len(whole) - 2 * half} characters cut ...]\n"
+                 f"{whole[-half:]}")
+    return whole
 
 
 class MaterialExposedError(GraderError):

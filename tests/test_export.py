@@ -556,3 +556,12 @@ def test_gradescope_run_grades_honestly_and_repairs_modes_reset_after_setup(cont
     assert [(t["name"], t["score"]) for t in results["tests"]] == [
         (t["name"], t["score"]) for t in direct["tests"]]
     assert results["score"] == direct["score"] < results["max_score"]
+
+
+def test_instructor_text_is_bounded_in_total(monkeypatch: pytest.MonkeyPatch):
+    """Many tests with long details are cut as a whole to head and tail."""
+    monkeypatch.setattr(export, "INSTRUCTOR_TOTAL_CHARS", 1000)
+    text = instructor_text({"instructor": {"tests": {f"t{i}": "x" * 400 for i in range(10)}}})
+    whole = "\n".join(f"---- test t{i} ----\n" + "x" * 400 for i in range(10))
+    assert len(whole) == 4189
+    assert text == f"{whole[:500]}\n[... 3189 characters cut ...]\n{whole[-500:]}"
