@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import os
 import stat
@@ -502,14 +503,14 @@ def run_autograder(assignment: str, root: Path, source: Path) -> int:
         report = grade(a, submission, extra_hide=(str(source), str(results)))
         data = _encode(gradescope_results(report, hidden=hidden))
         code = 0
-        print(f"{a.name}: {report['score']:g}/{report['max_score']:g} ({report['status']})")
-        print(f"isolation: {report['isolation'].get('level')}")
-        text = instructor_text(report)
-        if text:
-            print(text)
+        log = "\n".join([
+            f"{a.name}: {report['score']:g}/{report['max_score']:g} ({report['status']})",
+            f"isolation: {report.get('isolation', {}).get('level')}", instructor_text(report)])
     except BaseException as exc:  # noqa: BLE001 - Gradescope must get a results.json whatever happens
         detail = traceback.format_exc()
-        print(_printable(detail), file=sys.stderr)
+        log = ""
+        with contextlib.suppress(Exception):
+            print(_printable(detail), file=sys.stderr)
         message = _FAILED
         if isinstance(exc, MaterialExposedError):
             message = ("The autograder refused to grade (not a problem in your work): its set-up "
@@ -522,6 +523,10 @@ def run_autograder(assignment: str, root: Path, source: Path) -> int:
     except BaseException:  # noqa: BLE001 - e.g. a report too big for the disk: say so instead
         _write(target, _failure(traceback.format_exc()))
         code = 1
+    # Printed only once results.json is safe: Gradescope shows this output to instructors.
+    if log:
+        with contextlib.suppress(Exception):
+            print(log.rstrip())
     return code
 
 
