@@ -184,3 +184,34 @@ def test_grade_script_usage_and_publish_dry_run(tmp_path: Path):
                  PUBLISH_DRY_RUN="1")
     assert (done.returncode, done.stdout) == (
         0, f"would post {tmp_path}/fb/alice.md to org/hw-alice\n")
+
+
+@pytest.mark.slow
+def test_grade_script_runs_the_grader_under_sudo_when_it_may(tmp_path: Path):
+    """As an ordinary user allowed to sudo (a hosted runner), grade.sh runs grader batch as
+    root with the course's problems folder named, then gives the output back to the user.
+    (`id` and `sudo` are stand-ins that log their calls and run the command.)"""
+    bin_dir, log = tmp_path / "bin", tmp_path / "sudo.log"
+    bin_dir.mkdir()
+    (bin_dir / "id").write_text('#!/bin/sh\ncase "$1" in -u|-g) echo 1001;; -un) echo runner;; '
+                                'esac\n')
+    (bin_dir / "sudo").write_text(f'#!/bin/sh\necho "sudo $*" >> "{log}"\n'
+                                  '[ "$1" = -n ] && shift\nexec "$@"\n')
+    for tool in ("id", "sudo"):
+        (bin_dir / tool).chmod(0o755)
+    subs = tmp_path / "subs" / "alice"
+    subs.mkdir(parents=True)
+    shutil.copyfile(EXAMPLES / "correct.py", subs / "backprop.py")
+    grader = Path(sys.executable).with_name("grader")
+    done = subprocess.run(
+        ["bash", str(COURSE / "grade.sh"), "cs189_hw4_backprop", str(subs.parent),
+         str(tmp_path / "out")], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "GRADER": str(grader)},
+        check=False)
+    assert done.returncode == 0, done.stderr
+    batch = f"sudo -n env GRADER_PROBLEMS={ROOT}/problems {grader} batch"
+    assert done.stdout.splitlines()[0] == f"grading cs189_hw4_backprop as root (sudo): {batch}"
+    assert log.read_text().splitlines() == [
+        "sudo -n true", f"{batch} cs189_hw4_backprop {subs.parent} -o {tmp_path}/out",
+        f"sudo -n chown -R 1001:1001 {tmp_path}/out"]
+    assert {p.stat().st_uid for p in (tmp_path / "out").rglob("*")} == {1001}
