@@ -315,9 +315,12 @@ def _finite(x: int | float) -> float | str:
     try:
         value = float(x)
     except OverflowError:  # an int beyond 1.8e308
-        digits = int(x.bit_length() * math.log10(2)) + 1 if isinstance(x, int) else 0
-        return (f"it is a number of about {digits} digits, too large to compute with; write "
-                "the value you computed, such as 0.8337 or 1.5e-3")
+        try:
+            digits = f"{len(str(abs(x)))} digits"
+        except ValueError:  # beyond Python's int-str limit (TOML cannot give those)
+            digits = "thousands of digits"
+        return (f"it is a number of {digits}, too large to compute with; write the value you "
+                "computed, such as 0.8337 or 1.5e-3")
     if not math.isfinite(value):
         return (f"{value} is not a finite number; write the value you computed, such as 0.8337 "
                 "or 1.5e-3")

@@ -9,6 +9,8 @@ every later derivative 0, and "unchanged" weights would then be carried forward 
 intervals (all reals when not given). Interval arithmetic forgets that two occurrences of a
 symbol are the same number, so the interval may be wider than the true set of values, never
 narrower: a value outside it is truly impossible, and a value inside it is merely possible.
+The image is that of the real-number formula: floating point saturates at open ends (tanh(25)
+is exactly 1.0), a value no hand computation gives.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def point(x: float) -> Interval:
 
 
 def _show(x: float) -> str:
-    return "inf" if x == math.inf else "-inf" if x == -math.inf else f"{x:g}"
+    return "inf" if x == math.inf else "-inf" if x == -math.inf else f"{x + 0.0:g}"  # no -0
 
 
 def _make(lo: float, hi: float, lo_open: bool, hi_open: bool) -> Interval:
