@@ -255,6 +255,9 @@ def grade_answers(assignment: Assignment, submission: Any | None, *,
     if not specs:
         return []
     answers, unreadable = _read_given(getattr(submission, "answers", {}) or {})
+    file_error = getattr(submission, "answers_error", "")
+    if file_error and not missing_message:
+        missing_message = f"Your answers could not be read: {file_error}"
     values, checked = _check_in_child(specs, answers)
     worked = _grade_worked(assignment, [s for s in specs if s.kind == "worked"], answers, values)
     outcomes = []

@@ -58,6 +58,9 @@ class Submission:
     answers: dict[str, str | float] = field(default_factory=dict)
     """Typed answers: answer id -> the text or number handed in (from a ``.toml`` file,
     ``answers.toml`` in a folder, or notebook cells tagged with the answer id). Untrusted."""
+    answers_error: str = ""
+    """Why the answers file next to the code could not be read (every answer part then says
+    so); empty when it was read or there is none."""
 
     @property
     def has_code(self) -> bool:
@@ -374,13 +377,21 @@ def _indent_of(line: str) -> str:
     return line[: len(line) - len(line.lstrip())]
 
 
-def _folder_answers(files: dict[str, bytes], notes: list[str],
-                    answer_ids: Collection[str]) -> dict[str, str | float]:
-    """Answers of a folder: ``answers.toml``, then tagged cells of its one top-level notebook."""
+def _folder_answers(files: dict[str, bytes], notes: list[str], answer_ids: Collection[str],
+                    errors: list[str]) -> dict[str, str | float]:
+    """Answers of a folder: ``answers.toml``, then tagged cells of its one top-level notebook.
+
+    An ``answers.toml`` that cannot be read adds its message to ``errors``."""
     answers: dict[str, str | float] = {}
     if ANSWERS_FILE in files:
-        answers, answer_notes = read_answers_toml(files[ANSWERS_FILE], name=ANSWERS_FILE,
-                                                  answer_ids=answer_ids)
+        try:
+            answers, answer_notes = read_answers_toml(files[ANSWERS_FILE], name=ANSWERS_FILE,
+                                                      answer_ids=answer_ids)
+        except LoadError as exc:
+            # The code next to it is still graded: only the answers are lost, each saying why.
+            answers, answer_notes = {}, [f"{exc} (your code was graded; your typed answers "
+                                         "were not)"]
+            errors.append(str(exc))
         notes += answer_notes
     top_notebooks = [r for r in files if r.endswith(".ipynb") and "/" not in r]
     if len(top_notebooks) == 1:
@@ -440,7 +451,10 @@ def _load_folder(root: Path, module: str, cell_tags: tuple[str, ...],
     files, sha = _folder_files(root, notes)
     entry_name = f"{module}.py"
     cell_of_line: dict[int, str] = {}
-    answers = _folder_answers(files, notes, answer_ids)
+    errors: list[str] = []
+    answers = _folder_answers(files, notes, answer_ids, errors)
+    if errors and not any(r.endswith((".py", ".ipynb")) for r in files):
+        raise LoadError(errors[0])  # nothing else to grade: the folder is unreadable
     code_files = [r for r in files if r.endswith(".py")
                   or (r.endswith(".ipynb") and _has_code_cells(files[r], answer_ids))]
     if answers and not code_files:
@@ -462,4 +476,5 @@ def _load_folder(root: Path, module: str, cell_tags: tuple[str, ...],
             notes.append(f"{sources[0]} was used as {entry_name}")
         else:
             raise LoadError(f"{root.name} has no {entry_name}; name your main file {entry_name}")
-    return Submission(str(root), "folder", files, module, sha, notes, cell_of_line, answers)
+    return Submission(str(root), "folder", files, module, sha, notes, cell_of_line, answers,
+                      "; ".join(errors))

@@ -763,3 +763,27 @@ def test_value_near_the_truth_is_carried_even_at_the_edge_of_the_range() -> None
     """A rounded correct value is never refused: tanh(2) = 0.96403 written as 0.9640 counts."""
     got = _mathml({"3.1.a4": 0.9640, "3.1.a5": -0.426145})
     assert got["3.1.a4"].status == got["3.1.a5"].status == "passed"
+
+
+def test_folder_with_unreadable_answers_file_keeps_its_code(tmp_path: Path) -> None:
+    """An answers.toml Python cannot read next to the code: the code is still loaded, a note
+    says why the answers were not, and every answer part earns 0 with that reason."""
+    (tmp_path / "mathml_hw4.py").write_text("x = 1\n")
+    (tmp_path / "answers.toml").write_text('"3.1.a3" = ' + "[" * 50_000 + "]" * 50_000 + "\n")
+    sub = load_submission(tmp_path, module="mathml_hw4", answer_ids=_ids("mathml_hw4"))
+    assert sub.has_code and sub.answers == {}
+    reason = ("answers.toml: its arrays or tables are nested too deeply to be read; write one "
+              "number or text per answer, such as 3.1.a5 = 0.8337")
+    assert sub.answers_error == reason
+    assert sub.notes == [f"{reason} (your code was graded; your typed answers were not)"]
+    outcomes = grade_answers(resolve("mathml_hw4"), sub)
+    assert {o.fraction for o in outcomes} == {0.0}
+    assert {m for o in outcomes for m in o.messages} == {
+        f"Your answers could not be read: {reason}"}
+
+
+def test_folder_of_only_an_unreadable_answers_file_is_a_load_error(tmp_path: Path) -> None:
+    """With nothing else to grade, the unreadable answers file is the folder's load error."""
+    (tmp_path / "answers.toml").write_text('"3.1.a3" = ' + "9" * 5000 + "\n")
+    with pytest.raises(LoadError, match="answers.toml: the number on line 1 has too many"):
+        load_submission(tmp_path, module="mathml_hw4", answer_ids=_ids("mathml_hw4"))

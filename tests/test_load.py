@@ -263,7 +263,8 @@ def _mutations(rng, data: bytes, count: int) -> list[bytes]:
 @pytest.mark.parametrize("name", ["w.ipynb", "answers.toml", "folder"])
 def test_fuzzed_submissions_load_or_give_a_load_error(tmp_path, name):
     """300 seeded mutations of a notebook with tagged answers and of an answers file (alone and
-    in a folder): each loads or raises LoadError, and what loads is valid UTF-8 throughout."""
+    in a folder): each loads or raises LoadError, and the code and every text the report could
+    show (notes, answers, errors) are valid UTF-8."""
     import numpy as np
 
     tagged = _code("x = 0.5\n", tags=["1.1"])
@@ -286,8 +287,8 @@ def test_fuzzed_submissions_load_or_give_a_load_error(tmp_path, name):
         except LoadError as exc:
             str(exc).encode("utf-8")
             continue
-        json.dumps({"notes": sub.notes, "files": sorted(sub.files),
+        json.dumps({"notes": sub.notes, "files": sorted(sub.files), "error": sub.answers_error,
                     "answers": {k: v if isinstance(v, str) else 0 for k, v in
                                 sub.answers.items()}}, ensure_ascii=False).encode("utf-8")
-        for content in sub.files.values():
-            content.decode("utf-8")
+        if sub.has_code:  # data files (answers.toml in a folder) are handed over as bytes
+            sub.files["hw.py"].decode("utf-8")
