@@ -356,13 +356,20 @@ def notebook_to_source(data: bytes, *, name: str, cell_tags: tuple[str, ...] = (
                              "run")
             cell_lines = ["# " + line for line in cell_lines]
         lines.append(f"# --- cell {index} ---")
+        after_magic = False
         for number, line in enumerate(cell_lines, start=1):
             code = line
-            if _MAGIC.match(line) and not line.lstrip().startswith("#"):
+            magic = bool(_MAGIC.match(line)) and not line.lstrip().startswith("#")
+            if magic:
                 if skipped.listed():
                     notes.append(f"cell {index}, line {number}: {line.strip()[:60]!r} is an "
                                  "IPython magic or shell command and was not run")
-                code = _indent_of(line) + "pass  # (not run) " + line.strip()
+                # The first of a run of magics becomes a statement (it may be a block's only
+                # line); the rest are comments, which cost the compiler nothing even when a
+                # notebook holds hundreds of thousands of them.
+                code = (_indent_of(line) + ("# (not run) " if after_magic else
+                                            "pass  # (not run) ") + line.strip())
+            after_magic = magic
             lines.append(code)
             cell_of_line[len(lines)] = f"cell {index}, line {number}"
         lines.append("")

@@ -686,6 +686,11 @@ def test_huge_but_finite_numbers_are_graded_without_carrying_infinities() -> Non
         assert {k: got[k].fraction for k in given} == {
             "3.1.a5": 0.0, "3.1.loss": 0.0, "3.1.new.W13": 0.0, "3.1.table.W13": 1.0,
             "3.1.grad.W35": 0.0}, loss
+    # 1e308 / 0.2689 overflows: no "off by a power of 10" diagnosis (round(inf) raised)
+    assert _mathml({"3.1.a3": 1e308})["3.1.a3"].messages == [
+        "Not correct: the value is outside the tolerance. 1e+308 is not a value this step can "
+        "take (it lies in (0, 1) whatever it is computed from), so later steps are not graded "
+        "from it."]
 
 
 def test_toml_numbers_reach_the_grader_as_written(tmp_path: Path) -> None:

@@ -201,7 +201,21 @@ def test_450000_magic_lines_make_a_few_notes(write_sub):
                             "not run")
     assert sub.notes[-1] == ("and 449995 more IPython magics or shell commands were not run "
                              "(450000 in all)")
-    assert "x = 1" in sub.files["hw.py"].decode()
+    source = sub.files["hw.py"].decode()
+    assert "x = 1" in source
+    assert source.count("pass  # (not run) %a") == 1  # the rest are comments: cheap to compile
+
+
+def test_runs_of_magics_leave_valid_blocks(write_sub):
+    """The first magic of a run is a statement (it may be a block's only line), the rest are
+    comments; the module compiles."""
+    data = _raw_notebook([_code("if True:\n    %time f()\n    !ls\nelse:\n    %a\n%b\n"
+                                "def f():\n    %c\n")])
+    source = load_submission(write_sub(data, "w.ipynb"), module="hw").files["hw.py"].decode()
+    assert source.splitlines()[1:9] == [
+        "if True:", "    pass  # (not run) %time f()", "    # (not run) !ls", "else:",
+        "    pass  # (not run) %a", "# (not run) %b", "def f():", "    pass  # (not run) %c"]
+    compile(source, "hw.py", "exec")
 
 
 def test_folder_of_many_links_makes_a_few_notes(tmp_path):
