@@ -98,8 +98,12 @@ def load_submission(path: str | Path, *, module: str, cell_tags: tuple[str, ...]
     p = Path(path)
     try:
         return _load(p, module, cell_tags, answer_ids)
-    except LoadError:
-        raise
+    except LoadError as exc:
+        if str(exc).isprintable():
+            raise
+        # The file's own name may not be text (bytes that are not UTF-8 read as lone
+        # surrogates): the message a report shows must be.
+        raise LoadError(_printable(str(exc))) from None
     except RecursionError:
         raise LoadError(f"{p.name} is nested too deeply to read (brackets, lists or tables "
                         "inside each other thousands of levels deep); hand in plain code and "

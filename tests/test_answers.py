@@ -792,3 +792,39 @@ def test_folder_of_only_an_unreadable_answers_file_is_a_load_error(tmp_path: Pat
     (tmp_path / "answers.toml").write_text('"3.1.a3" = ' + "9" * 5000 + "\n")
     with pytest.raises(LoadError, match="answers.toml: the number on line 1 has too many"):
         load_submission(tmp_path, module="mathml_hw4", answer_ids=_ids("mathml_hw4"))
+
+
+FUZZ_PIECES = ["X", "M^T", "\\frac{", "}", "{", "(", ")", "^", "-1", "1e308", "1e-308", "inf",
+               "nan", "0", "/0", "\ud83d", "sigmoid(", "tanh(", "exp(", "log(", "sqrt(", "-",
+               "*", "@", "\\odot", "I", "I_n", "ones", "a b^T", "^{-1}", "'", ".T", "det(",
+               "tr(", "softmax(", ",", "9" * 400, "\x00", "\u202e", "λ", "\\left(", "\\right)",
+               "e", "pi", "W35", "a3", "lr", "x1"]
+FUZZ_VALUES = [0.0, -0.0, 1e308, -1e308, 5e-324, 1e-300, 0.5, float("inf"), float("nan"),
+               10**400, 7, -3, True, [1], {"a": 1}, None]
+
+
+@pytest.mark.parametrize("name", ["mathml_hw4", "cs189_hw4_backprop", "softmax_regression",
+                                  "cs229_ps2"])
+def test_fuzzed_answers_always_give_one_outcome_each(name: str) -> None:
+    """Seeded random answers (text pieces, extreme and non-numbers, lone surrogates, missing
+    ids): grading never raises, every part gets one outcome and every message is UTF-8."""
+    import random
+
+    a = resolve(name)
+    ids = _ids(name)
+    rng = random.Random(14)
+    for _ in range(6):
+        answers: dict[str, Any] = {}
+        for i in ids:
+            r = rng.random()
+            if r < 0.3:
+                answers[i] = "".join(rng.choice(FUZZ_PIECES) for _ in range(rng.randint(0, 12)))
+            elif r < 0.6:
+                answers[i] = rng.choice(FUZZ_VALUES)
+            elif r < 0.8:
+                answers[i] = rng.uniform(-3, 3)
+        outcomes = grade_answers(a, SimpleNamespace(answers=answers))
+        assert [o.info.name for o in outcomes] == [f"answer {i}" for i in ids]
+        for o in outcomes:
+            assert 0.0 <= o.fraction <= 1.0
+            json.dumps([o.messages, o.internal], ensure_ascii=False).encode("utf-8")

@@ -306,3 +306,12 @@ def test_fuzzed_submissions_load_or_give_a_load_error(tmp_path, name):
                                 sub.answers.items()}}, ensure_ascii=False).encode("utf-8")
         if sub.has_code:  # data files (answers.toml in a folder) are handed over as bytes
             sub.files["hw.py"].decode("utf-8")
+
+
+def test_load_error_about_a_file_whose_name_is_not_text_is_text(tmp_path):
+    """A submission named with bytes that are not UTF-8: the LoadError names it escaped."""
+    path = Path(os.fsdecode(bytes(tmp_path) + b"/w\xff.py"))
+    path.write_bytes(b"")
+    with pytest.raises(LoadError) as info:
+        load_submission(path, module="hw")
+    assert str(info.value) == "w\\udcff.py is empty; hand in the file with your code in it"
