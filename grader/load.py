@@ -96,6 +96,7 @@ def load_submission(path: str | Path, *, module: str, cell_tags: tuple[str, ...]
     answers, not code.
     """
     p = Path(path)
+    name = _printable(p.name)
     try:
         return _load(p, module, cell_tags, answer_ids)
     except LoadError as exc:
@@ -105,20 +106,20 @@ def load_submission(path: str | Path, *, module: str, cell_tags: tuple[str, ...]
         # surrogates): the message a report shows must be.
         raise LoadError(_printable(str(exc))) from None
     except RecursionError:
-        raise LoadError(f"{p.name} is nested too deeply to read (brackets, lists or tables "
+        raise LoadError(f"{name} is nested too deeply to read (brackets, lists or tables "
                         "inside each other thousands of levels deep); hand in plain code and "
                         "one number or text per answer") from None
     except MemoryError:
-        raise LoadError(f"{p.name} needs too much memory to read; hand in a smaller "
+        raise LoadError(f"{name} needs too much memory to read; hand in a smaller "
                         "file") from None
     except OSError as exc:
-        raise LoadError(f"{p.name} could not be read ({exc.strerror or type(exc).__name__}); "
+        raise LoadError(f"{name} could not be read ({exc.strerror or type(exc).__name__}); "
                         "check that the file is readable and hand it in again") from None
     except Exception as exc:  # noqa: BLE001 - untrusted input: any failure is this student's
         # A file the checks above did not foresee must still give this student a report, never
         # stop the grader (or a batch): name the error so the instructor can improve the loader.
-        raise LoadError(f"{p.name} could not be read ({type(exc).__name__}: "
-                        f"{_printable(str(exc))[:200]}); re-save it (from Jupyter for a "
+        raise LoadError(f"{name} could not be read ({type(exc).__name__}: "
+                        f"{_printable(str(exc)[:200])}); re-save it (from Jupyter for a "
                         "notebook, as UTF-8 text otherwise) and hand it in again") from None
 
 

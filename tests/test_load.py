@@ -240,17 +240,27 @@ def test_folder_file_name_that_is_not_text_is_a_load_error(tmp_path):
         load_submission(folder, module="hw")
 
 
-def test_any_unforeseen_exception_becomes_a_load_error(write_sub, monkeypatch):
+@pytest.mark.parametrize(("error", "message"), [
+    (KeyError("cells"), "w.py could not be read (KeyError: 'cells'); re-save it (from Jupyter for "
+     "a notebook, as UTF-8 text otherwise) and hand it in again"),
+    (RecursionError(), "w.py is nested too deeply to read (brackets, lists or tables inside each "
+     "other thousands of levels deep); hand in plain code and one number or text per answer"),
+    (PermissionError(13, "Permission denied"), "w.py could not be read (Permission denied); "
+     "check that the file is readable and hand it in again"),
+    (MemoryError(), "w.py needs too much memory to read; hand in a smaller file"),
+])
+def test_any_unforeseen_exception_becomes_a_load_error(write_sub, monkeypatch, error, message):
     """A failure the loader's checks did not foresee is still this student's LoadError, with
     the error's type for the instructor; a batch never sees another exception."""
     import grader.load
 
     def broken(*args, **kwargs):
-        raise KeyError("cells")
+        raise error
 
     monkeypatch.setattr(grader.load, "check_source", broken)
-    with pytest.raises(LoadError, match=r"w.py could not be read \(KeyError: 'cells'\); re-save"):
+    with pytest.raises(LoadError) as info:
         load_submission(write_sub("x = 1\n", "w.py"), module="hw")
+    assert str(info.value) == message
 
 
 def _mutations(rng, data: bytes, count: int) -> list[bytes]:
