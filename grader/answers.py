@@ -640,6 +640,7 @@ def _carried_numbers(constants: Mapping[str, float], steps: Sequence[AnswerSpec]
     own: dict[str, float] = {}
     refused: dict[str, str] = {}
     refused_values: dict[str, float] = {}
+    impossible: dict[str, float] = {}
     for s in steps:
         value = values.get(s.id)
         if not isinstance(value, float):
@@ -652,10 +653,10 @@ def _carried_numbers(constants: Mapping[str, float], steps: Sequence[AnswerSpec]
             refused[s.name] = (f"{value:g} is not a value this step can take (it lies in "
                                f"{ranges[s.name]} whatever it is computed from), so later "
                                "steps are not graded from it.")
-            refused_values[s.name] = value
+            refused_values[s.name] = impossible[s.name] = value
         elif refused and _follows_from_refused(constants, steps, s, value, own,
                                                refused_values):
-            used = ", ".join(f"{k} = {v:g}" for k, v in refused_values.items())
+            used = ", ".join(f"{k} = {v:g}" for k, v in impossible.items())
             refused[s.name] = (f"It follows from your {used}, which no input can give, so "
                                "later steps are not graded from it either.")
             refused_values[s.name] = value

@@ -748,8 +748,9 @@ def test_values_a_step_cannot_produce_are_not_carried_forward() -> None:
     assert got["3.1.a5"].messages[0].endswith(
         "It follows from your a3 = 0, a4 = 1, which no input can give, so later steps are not "
         "graded from it either.")
-    assert "It follows from your a3 = 0, a4 = 1, a5 = -1, loss = 4, dW13 = 0" in (
-        got["3.1.new.W13"].messages[0].replace("L = 4", "loss = 4"))
+    assert got["3.1.new.W13"].messages[0].endswith(
+        "It follows from your a3 = 0, a4 = 1, which no input can give, so later steps are not "
+        "graded from it either.")
 
 
 def test_ordinary_slips_are_still_carried_forward() -> None:
