@@ -325,3 +325,41 @@ def test_load_error_about_a_file_whose_name_is_not_text_is_text(tmp_path):
     with pytest.raises(LoadError) as info:
         load_submission(path, module="hw")
     assert str(info.value) == "w\\udcff.py is empty; hand in the file with your code in it"
+
+
+def test_fuzzed_notebook_structures_load_or_give_a_load_error(tmp_path):
+    """200 seeded random notebook structures (fields of every JSON type, old and unknown
+    nbformat versions, tags and sources that are not what Jupyter writes): each loads or
+    raises LoadError, with and without cell tags."""
+    import random
+
+    rng = random.Random(14)
+    scalars = [0, 1, -1, 5, 1.5, True, None, "", "x", "%a", "code", "graded", "1.1", 10**30]
+    keys = ["cells", "metadata", "tags", "source", "cell_type", "nbformat", "worksheets"]
+
+    def value(depth: int = 0) -> object:
+        r = rng.random()
+        if depth > 3 or r < 0.3:
+            return rng.choice(scalars)
+        if r < 0.6:
+            return [value(depth + 1) for _ in range(rng.randint(0, 3))]
+        return {rng.choice(keys): value(depth + 1) for _ in range(rng.randint(0, 4))}
+
+    def cell() -> dict:
+        return {"cell_type": rng.choice(["code", "markdown", "raw", 5, None]),
+                "metadata": rng.choice([{}, {"tags": value()}, value()]),
+                "source": rng.choice(["x = 1\n", ["%a\n", "y = 2\n"], value()]),
+                "outputs": rng.choice([[], value()])}
+
+    path = tmp_path / "w.ipynb"
+    for _ in range(200):
+        nb = {"cells": rng.choice([[cell() for _ in range(rng.randint(0, 4))], value()]),
+              "metadata": rng.choice([{}, value()]), "nbformat": rng.choice([4, 4, 3, 5, "4"]),
+              "nbformat_minor": rng.choice([0, 5, -1, None])}
+        path.write_text(json.dumps(nb))
+        for tags in ((), ("graded",)):
+            try:
+                sub = load_submission(path, module="hw", cell_tags=tags, answer_ids=("1.1",))
+            except LoadError:
+                continue
+            json.dumps([sub.notes, sub.answers], ensure_ascii=False).encode("utf-8")
