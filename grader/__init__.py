@@ -20,6 +20,7 @@ __all__ = [
     "grade",
     "grade_answers",
     "points",
+    "set_attribute",
     "side_by_side",
 ]
 
@@ -30,6 +31,7 @@ _LAZY = {
     "check_true": "grader.checks",
     "points": "grader.plugin",
     "side_by_side": "grader.plugin",
+    "set_attribute": "grader.sandbox",
     "grade": "grader.api",
     "grade_answers": "grader.answers",
     "batch": "grader.batch",

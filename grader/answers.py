@@ -34,6 +34,7 @@ from typing import Any, TextIO
 
 from grader.assignment import Assignment, resolve
 from grader.errors import AnswerParseError, AssignmentError
+from grader.interval import Interval
 from grader.score import CaseInfo, Outcome
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "format_answer_list",
     "grade_answers",
     "run_list_cli",
+    "worked_ranges",
     "worked_reference",
 ]
 
@@ -252,12 +254,18 @@ def grade_answers(assignment: Assignment, submission: Any | None, *,
     specs = answer_specs(assignment)
     if not specs:
         return []
-    answers: Mapping[str, Any] = getattr(submission, "answers", {}) or {}
+    answers, unreadable = _read_given(getattr(submission, "answers", {}) or {})
+    file_error = getattr(submission, "answers_error", "")
+    if file_error and not missing_message:
+        missing_message = f"Your answers could not be read: {file_error}"
     values, checked = _check_in_child(specs, answers)
     worked = _grade_worked(assignment, [s for s in specs if s.kind == "worked"], answers, values)
     outcomes = []
     for spec in specs:
-        if spec.id not in answers:
+        if spec.id in unreadable:
+            verdict = _Verdict(0.0, f"Could not read your answer: {unreadable[spec.id]}",
+                               json.dumps({"diagnosis": "unreadable"}))
+        elif spec.id not in answers:
             text = missing_message or (f"no answer for {spec.id}: write it in your answers file "
                                        f"as {_toml_example(spec)}")
             verdict = _Verdict(0.0, text, json.dumps({"diagnosis": "missing"}))
@@ -279,6 +287,47 @@ def grade_answers(assignment: Assignment, submission: Any | None, *,
                                 else [verdict.message],
                                 internal=verdict.internal))
     return outcomes
+
+
+def _read_given(given: Mapping[str, Any]) -> tuple[dict[str, str | float], dict[str, str]]:
+    """The handed-in answers as text or finite floats, and why the others cannot be graded.
+
+    The one place where an answer's number is checked: TOML reads ``inf``, ``nan`` and integers
+    of any length (a 400-digit one has no float), and everything after this point may compute
+    with the numbers it is given.
+    """
+    answers: dict[str, str | float] = {}
+    unreadable: dict[str, str] = {}
+    for key, value in given.items():
+        if isinstance(value, str):
+            answers[key] = value
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            unreadable[key] = (f"an answer must be a number or text, not a "
+                               f"{type(value).__name__}")
+        else:
+            number = _finite(value)
+            if isinstance(number, str):
+                unreadable[key] = number
+            else:
+                answers[key] = number
+    return answers, unreadable
+
+
+def _finite(x: int | float) -> float | str:
+    """A number handed in, as a float; or why it cannot be graded."""
+    try:
+        value = float(x)
+    except OverflowError:  # an int beyond 1.8e308
+        try:
+            digits = f"{len(str(abs(x)))} digits"
+        except ValueError:  # beyond Python's int-str limit (TOML cannot give those)
+            digits = "thousands of digits"
+        return (f"it is a number of {digits}, too large to compute with; write the value you "
+                "computed, such as 0.8337 or 1.5e-3")
+    if not math.isfinite(value):
+        return (f"{value} is not a finite number; write the value you computed, such as 0.8337 "
+                "or 1.5e-3")
+    return value
 
 
 @functools.cache
@@ -416,11 +465,8 @@ def _number_texts(specs: Sequence[AnswerSpec], answers: Mapping[str, Any]
         if spec.kind not in {"number", "worked"} or spec.id not in answers:
             continue
         given = answers[spec.id]
-        if isinstance(given, bool) or not isinstance(given, (str, int, float)):
-            out[spec.id] = {"error": f"an answer must be a number or text, not "
-                            f"{type(given).__name__}"}
-        elif not isinstance(given, str):
-            out[spec.id] = float(given)
+        if not isinstance(given, str):
+            out[spec.id] = given  # a finite float (``_read_given``)
         elif len(given) > MAX_INPUT_CHARS:
             out[spec.id] = {"error": f"answer is too long ({len(given)} characters; the limit "
                             f"is {MAX_INPUT_CHARS})", "position": MAX_INPUT_CHARS}
@@ -467,7 +513,8 @@ def worked_reference(constants: Mapping[str, float], steps: Sequence[AnswerSpec]
     answers in order, ``earlier`` the values to use for steps already answered (by step name).
     A step found in ``earlier`` keeps that value for the steps after it; a step that is not is
     computed from its formula. With ``earlier`` empty this is the correct computation; with a
-    student's own numbers it is what each later step should be if computed correctly from them.
+    student's own numbers it is what each later step should be if computed correctly from them,
+    or NaN where those numbers give no finite value (a step that is NaN is never carried).
     """
     names = (*constants, *(s.name for s in steps))
     table = _scalar_table(names)
@@ -478,9 +525,16 @@ def worked_reference(constants: Mapping[str, float], steps: Sequence[AnswerSpec]
         try:
             expr = _scalar_formula(str(step.expected), names)
             value = float(expr.evaluate(values, {}))
-        except (AnswerParseError, ArithmeticError, ValueError) as exc:
+        except AnswerParseError as exc:
             raise AssignmentError(f"worked answer {step.id}: formula {step.expected!r}: "
                                   f"{exc}") from None
+        except (ArithmeticError, ValueError) as exc:
+            if not earlier:
+                raise AssignmentError(f"worked answer {step.id}: formula {step.expected!r}: "
+                                      f"{exc}") from None
+            value = math.nan  # the student's numbers leave this step without a value
+        if not math.isfinite(value) and earlier:
+            value = math.nan
         if step.decimals is not None:
             value = _round_half_up(value, step.decimals)
         out[step.name] = value
@@ -489,8 +543,33 @@ def worked_reference(constants: Mapping[str, float], steps: Sequence[AnswerSpec]
     return out
 
 
+def worked_ranges(constants: Mapping[str, float], steps: Sequence[AnswerSpec]
+                  ) -> dict[str, Interval]:
+    """Every value each step of a worked chain can take, whatever numbers it is computed from.
+
+    Only such values are carried forward: a sigmoid of exactly 0 or a tanh of 1 can be
+    produced by no input, and carried it would make every later derivative 0 and "unchanged"
+    weights correct. The chain's constants count as any real (a student's slip in a first
+    step is still carried); a step's symbols range over the earlier steps' own ranges.
+    """
+    from grader.interval import image
+
+    names = (*constants, *(s.name for s in steps))
+    table = _scalar_table(names)
+    canon: dict[str, Interval] = {}
+    out: dict[str, Interval] = {}
+    for step in steps:
+        r = image(_scalar_formula(str(step.expected), names), canon)
+        if step.decimals is not None:  # rounding reaches the rounded ends themselves
+            r = Interval(_round_half_up(r.lo, step.decimals), _round_half_up(r.hi, step.decimals))
+        out[step.name] = canon[table.lookup(step.name).name] = r  # type: ignore[union-attr]
+    return out
+
+
 def _round_half_up(x: float, decimals: int) -> float:
     scale = 10.0**decimals
+    if not math.isfinite(x * scale):
+        return x  # nothing to round (and math.floor refuses infinities)
     return math.floor(x * scale + 0.5) / scale
 
 
@@ -527,7 +606,7 @@ def _grade_worked(assignment: Assignment, steps: Sequence[AnswerSpec],
             continue
         constants = {str(k): float(v) for k, v in chains[chain].items()}
         truth = worked_reference(constants, members, {})
-        own = {s.name: values[s.id] for s in members if isinstance(values.get(s.id), float)}
+        own, refused = _carried_numbers(constants, members, values, truth)
         carried = worked_reference(constants, members, own)
         names = [s.name for s in members]
         for step in members:
@@ -537,10 +616,63 @@ def _grade_worked(assignment: Assignment, steps: Sequence[AnswerSpec],
                          repr(_chain_value(str(v["expr"]), constants, truth, step.id)),
                          float(v.get("credit", 0.0)), str(v.get("feedback", "")))
                         for v in step.variants]
-            out[step.id] = _grade_step(step, answers[step.id], values.get(step.id),
-                                       truth, carried, own,
-                                       _step_deps(step, names, constants), variants)
+            verdict = _grade_step(step, answers[step.id], values.get(step.id), truth, carried,
+                                  own, _step_deps(step, names, constants), variants)
+            if step.name in refused and not verdict.correct:
+                verdict.message += f" {refused[step.name]}"
+            out[step.id] = verdict
     return out
+
+
+def _carried_numbers(constants: Mapping[str, float], steps: Sequence[AnswerSpec],
+                     values: Mapping[str, Any], truth: Mapping[str, float],
+                     ) -> tuple[dict[str, float], dict[str, str]]:
+    """The student's numbers that later steps are graded from (by step name), and why each of
+    the others is not.
+
+    A wrong number is carried forward (a slip costs its own step only), unless it is one the
+    step cannot produce from any input (outside ``worked_ranges``), or it follows only from
+    such a number: a sigmoid of 0 makes every later derivative 0, and carrying those zeros
+    would make "unchanged" weights correct. Later steps are then graded from the correct value
+    of the refused step (as if it had not been answered), so nothing is earned from it.
+    """
+    ranges = worked_ranges(constants, steps)
+    own: dict[str, float] = {}
+    refused: dict[str, str] = {}
+    refused_values: dict[str, float] = {}
+    impossible: dict[str, float] = {}
+    for s in steps:
+        value = values.get(s.id)
+        if not isinstance(value, float):
+            continue
+        # A value within the tolerance of the truth is kept even just outside the range
+        # (0.99999 written as 1.000): it is correct, and carrying it changes nothing.
+        if _near(value, truth[s.name], s):
+            own[s.name] = value
+        elif not ranges[s.name].contains(value):
+            refused[s.name] = (f"{value:g} is not a value this step can take (it lies in "
+                               f"{ranges[s.name]} whatever it is computed from), so later "
+                               "steps are not graded from it.")
+            refused_values[s.name] = impossible[s.name] = value
+        elif refused and _follows_from_refused(constants, steps, s, value, own,
+                                               refused_values):
+            used = ", ".join(f"{k} = {v:g}" for k, v in impossible.items())
+            refused[s.name] = (f"It follows from your {used}, which no input can give, so "
+                               "later steps are not graded from it either.")
+            refused_values[s.name] = value
+        else:
+            own[s.name] = value
+    return own, refused
+
+
+def _follows_from_refused(  # noqa: PLR0917  (the chain, the step, and both sets of numbers)
+        constants: Mapping[str, float], steps: Sequence[AnswerSpec], step: AnswerSpec,
+        value: float, own: Mapping[str, float], refused: Mapping[str, float]) -> bool:
+    """Whether ``value`` is what ``step`` gives from the refused numbers, and not what it gives
+    from the carried ones alone."""
+    with_refused = worked_reference(constants, steps, {**own, **refused})[step.name]
+    without = worked_reference(constants, steps, own)[step.name]
+    return _near(value, with_refused, step) and not _near(value, without, step)
 
 
 def _chain_value(text: str, constants: Mapping[str, float], values: Mapping[str, float],
@@ -585,6 +717,8 @@ def _grade_step(  # noqa: PLR0917  (a step needs the truth, the carried values a
 
 
 def _near(a: float, b: float, step: AnswerSpec) -> bool:
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return False  # abs(x - inf) <= rtol * inf would hold for every x
     rtol = step.rtol if step.rtol is not None else WORKED_RTOL
     if step.sig_figs:
         rtol = 0.5 * 10.0 ** (1 - step.sig_figs)
@@ -603,7 +737,7 @@ def _grade_rounded(  # noqa: PLR0917  (as _grade_step)
     half = 0.5 * 10.0 ** -(step.decimals or 0)
 
     def same(a: float, b: float) -> bool:
-        return abs(a - b) <= 1e-9 * max(1.0, abs(b))
+        return math.isfinite(b) and abs(a - b) <= 1e-9 * max(1.0, abs(b))
 
     if same(value, want):
         return _Verdict(1.0, f"Correct (rounded to {digits}).",

@@ -520,9 +520,11 @@ def check_number(  # noqa: PLR0911, PLR0912  (one exit per verdict)
     diagnosis, message = None, "Not correct: the value is outside the tolerance."
     if expected and close(-value, expected):
         diagnosis, message = "sign", "Not correct: your value has the wrong sign."
-    elif expected and value and value / expected > 0:
+    elif expected and value and 0 < value / expected < math.inf:
+        # The ratio of 1e308 to 0.5 overflows to inf and of 1e-308 to 2 underflows to 0:
+        # neither has a power of 10 to name (and round(inf) raises).
         k = round(math.log10(value / expected))
-        if k and close(value / 10.0**k, expected):
+        if k and abs(k) < 300 and close(value / 10.0**k, expected):
             diagnosis = "power-of-10"
             message = (f"Not correct: your value is off by a factor of 10^{k} (a decimal point "
                        "or a percentage?).")

@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import tomllib
+import warnings
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,9 @@ MAX_ANSWERS_BYTES = 8 * 1024 * 1024
 checker with a message about that answer, not the whole submission."""
 MAX_ANSWERS = 500
 """Most answers one submission may hold."""
+MAX_NOTES_LISTED = 5
+"""Notes of one kind (skipped magics, ignored links) listed one by one; the others are counted
+in one last note, so that 450,000 magic lines make a few lines of report, not 78 MB."""
 ANSWERS_FILE = "answers.toml"
 """The answers file of a folder submission, next to the code."""
 _DATA_SUFFIXES = {".py", ".txt", ".csv", ".json", ".toml", ".npy", ".npz", ".md", ".ipynb"}
@@ -54,11 +58,32 @@ class Submission:
     answers: dict[str, str | float] = field(default_factory=dict)
     """Typed answers: answer id -> the text or number handed in (from a ``.toml`` file,
     ``answers.toml`` in a folder, or notebook cells tagged with the answer id). Untrusted."""
+    answers_error: str = ""
+    """Why the answers file next to the code could not be read (every answer part then says
+    so); empty when it was read or there is none."""
 
     @property
     def has_code(self) -> bool:
         """False for an answers-only submission (nothing for the worker to import)."""
         return f"{self.entry}.py" in self.files
+
+
+class _Listed:
+    """Notes of one kind: the first ``MAX_NOTES_LISTED`` one by one, the others only counted."""
+
+    def __init__(self, notes: list[str]) -> None:
+        self.notes = notes
+        self.count = 0
+
+    def listed(self) -> bool:
+        """Count one more; whether to write its note out."""
+        self.count += 1
+        return self.count <= MAX_NOTES_LISTED
+
+    def close(self, what: str) -> None:
+        if self.count > MAX_NOTES_LISTED:
+            self.notes.append(f"and {self.count - MAX_NOTES_LISTED} more {what} "
+                              f"({self.count} in all)")
 
 
 def load_submission(path: str | Path, *, module: str, cell_tags: tuple[str, ...] = (),
@@ -71,6 +96,42 @@ def load_submission(path: str | Path, *, module: str, cell_tags: tuple[str, ...]
     answers, not code.
     """
     p = Path(path)
+    name = _printable(p.name)
+    try:
+        return _load(p, module, cell_tags, answer_ids)
+    except LoadError as exc:
+        if str(exc).isprintable():
+            raise
+        # The file's own name may not be text (bytes that are not UTF-8 read as lone
+        # surrogates): the message a report shows must be.
+        raise LoadError(_printable(str(exc))) from None
+    except RecursionError:
+        raise LoadError(f"{name} is nested too deeply to read (brackets, lists or tables "
+                        "inside each other thousands of levels deep); hand in plain code and "
+                        "one number or text per answer") from None
+    except MemoryError:
+        raise LoadError(f"{name} needs too much memory to read; hand in a smaller "
+                        "file") from None
+    except OSError as exc:
+        raise LoadError(f"{name} could not be read ({exc.strerror or type(exc).__name__}); "
+                        "check that the file is readable and hand it in again") from None
+    except Exception as exc:  # noqa: BLE001 - untrusted input: any failure is this student's
+        # A file the checks above did not foresee must still give this student a report, never
+        # stop the grader (or a batch): name the error so the instructor can improve the loader.
+        raise LoadError(f"{name} could not be read ({type(exc).__name__}: "
+                        f"{_printable(str(exc)[:200])}); re-save it (from Jupyter for a "
+                        "notebook, as UTF-8 text otherwise) and hand it in again") from None
+
+
+def _printable(text: str) -> str:
+    """Text safe to put in a message: lone surrogates and control characters escaped."""
+    return "".join(c if c.isprintable()  # lone surrogates and controls are not printable
+                   else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   for c in text)
+
+
+def _load(p: Path, module: str, cell_tags: tuple[str, ...], answer_ids: Collection[str]
+          ) -> Submission:
     if p.is_symlink():
         raise LoadError(f"{p.name} is a symbolic link; hand in the file itself")
     if not p.exists():
@@ -144,6 +205,14 @@ def read_answers_toml(data: bytes, *, name: str, answer_ids: Collection[str] = (
         raise LoadError(f"{name} is not valid TOML: {exc}. Write one line per answer, such as "
                         '3.1.a5 = 0.8337 or "2.grad_W" = "(1/n) X (Y_hat - Y)^T" (text in '
                         "quotes)") from None
+    except ValueError:
+        # tomllib turns digits into an int with int(); Python refuses more than 4,300 digits.
+        raise LoadError(f"{name}: {_long_number(text)} has too many digits to be read; write "
+                        "each answer with at most 17 significant digits, such as 0.8337 or "
+                        "1.5e-3") from None
+    except RecursionError:
+        raise LoadError(f"{name}: its arrays or tables are nested too deeply to be read; "
+                        "write one number or text per answer, such as 3.1.a5 = 0.8337") from None
     answers: dict[str, str | float] = {}
 
     def walk(prefix: str, table: dict[str, Any], depth: int) -> None:
@@ -155,7 +224,9 @@ def read_answers_toml(data: bytes, *, name: str, answer_ids: Collection[str] = (
                 raise LoadError(f"{name}: the answer '{full}' is a {type(value).__name__}; "
                                 "write a number or text in quotes")
             else:
-                answers[full] = value if isinstance(value, str) else float(value)
+                # Numbers are kept as TOML read them (a 400-digit int too): they are checked,
+                # and turned into floats, once, where answers are graded (grader.answers).
+                answers[full] = value
             if len(answers) > MAX_ANSWERS:
                 raise LoadError(f"{name} has more than {MAX_ANSWERS} answers; hand in one "
                                 "answer per question")
@@ -173,13 +244,32 @@ def read_answers_toml(data: bytes, *, name: str, answer_ids: Collection[str] = (
     return answers, notes
 
 
-def _notebook_cells(data: bytes, name: str) -> list[Any]:
-    text = check_source(data, name=name)
+def _long_number(text: str) -> str:
+    """Where the over-long number of a TOML file is, for the message."""
+    match = re.search(r"[0-9_]{4000,}", text)
+    if match is None:
+        return "a number"
+    return f"the number on line {text.count(chr(10), 0, match.start()) + 1}"
+
+
+def _notebook_json(text: str, name: str) -> Any:
+    """The parsed JSON of a notebook, or a ``LoadError`` saying what is wrong with it."""
     try:
-        raw = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise LoadError(f"{name} is not a valid notebook: its JSON is broken at line {exc.lineno}, "
                         f"column {exc.colno} ({exc.msg}). Re-save it from Jupyter") from None
+    except ValueError:
+        # json reads integers with int(), which refuses more than 4,300 digits.
+        raise LoadError(f"{name} is not a valid notebook: {_long_number(text)} has too many "
+                        "digits to be read. Re-save it from Jupyter") from None
+    except RecursionError:
+        raise LoadError(f"{name} is not a valid notebook: its JSON is nested too deeply. "
+                        "Re-save it from Jupyter") from None
+
+
+def _notebook_cells(data: bytes, name: str) -> list[Any]:
+    raw = _notebook_json(check_source(data, name=name), name)
     cells = raw.get("cells") if isinstance(raw, dict) else None
     if not isinstance(cells, list):
         raise LoadError(f"{name} is not a Jupyter notebook (no 'cells'); re-save it from Jupyter")
@@ -192,11 +282,24 @@ def _cell_tags(cell: dict[str, Any]) -> tuple[str, ...]:
     return tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else ()
 
 
-def _cell_text(cell: dict[str, Any]) -> str:
+def _cell_text(cell: dict[str, Any], name: str) -> str:
     source = cell.get("source", "")
     if isinstance(source, list):
         source = "".join(s for s in source if isinstance(s, str))
-    return source if isinstance(source, str) else ""
+    if not isinstance(source, str):
+        return ""
+    bad = _SURROGATE.search(source)
+    if bad is not None:
+        # JSON may escape half of a UTF-16 pair alone: that is no character, and no file,
+        # report or message could hold it.
+        line = source.count("\n", 0, bad.start()) + 1
+        raise LoadError(f"{name}: line {line} of a cell holds the escape \\u{ord(bad[0]):x}, "
+                        "half of a character that is no character on its own; delete it and "
+                        "re-save the notebook from Jupyter")
+    return source
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def notebook_answers(data: bytes, *, name: str, answer_ids: Collection[str]
@@ -208,13 +311,13 @@ def notebook_answers(data: bytes, *, name: str, answer_ids: Collection[str]
     for cell in _notebook_cells(data, name):
         for tag in _cell_tags(cell):
             if tag in answer_ids:
-                answers[tag] = _cell_text(cell).strip()
+                answers[tag] = _cell_text(cell, name).strip()
     return answers
 
 
 def _has_code_cells(data: bytes, answer_ids: Collection[str]) -> bool:
     return any(c.get("cell_type") == "code" and not set(_cell_tags(c)) & set(answer_ids)
-               and _cell_text(c).strip() for c in _notebook_cells(data, "notebook"))
+               and _cell_text(c, "notebook").strip() for c in _notebook_cells(data, "notebook"))
 
 
 def notebook_to_source(data: bytes, *, name: str, cell_tags: tuple[str, ...] = (),
@@ -226,15 +329,14 @@ def notebook_to_source(data: bytes, *, name: str, cell_tags: tuple[str, ...] = (
     import nbformat
 
     text = check_source(data, name=name)
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise LoadError(f"{name} is not a valid notebook: its JSON is broken at line {exc.lineno}, "
-                        f"column {exc.colno} ({exc.msg}). Re-save it from Jupyter") from None
+    raw = _notebook_json(text, name)
     if not isinstance(raw, dict) or "cells" not in raw:
         raise LoadError(f"{name} is not a Jupyter notebook (no 'cells'); re-save it from Jupyter")
     try:
-        nb = nbformat.reads(text, as_version=4)
+        with warnings.catch_warnings():
+            # An invalid notebook is read as far as it can be; what matters is reported below.
+            warnings.simplefilter("ignore")
+            nb = nbformat.reads(text, as_version=4)
     except Exception as exc:  # noqa: BLE001 - nbformat raises many types for bad files
         raise LoadError(f"{name} is not a valid nbformat-4 notebook ({type(exc).__name__}); "
                         "re-save it from Jupyter") from None
@@ -242,32 +344,41 @@ def notebook_to_source(data: bytes, *, name: str, cell_tags: tuple[str, ...] = (
     notes: list[str] = []
     cell_of_line: dict[int, str] = {}
     used = 0
+    skipped = _Listed(notes)
     for index, cell in enumerate(nb.cells, start=1):
-        if cell.get("cell_type") != "code":
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        tags = tuple(cell.get("metadata", {}).get("tags", ()))
+        tags = _cell_tags(cell)
         if cell_tags and not set(tags) & set(cell_tags):
             continue
         if set(tags) & set(answer_tags):
             continue
         used += 1
-        source = cell.get("source", "")
-        if isinstance(source, list):
-            source = "".join(source)
-        cell_lines = source.splitlines()
+        cell_lines = _cell_text(cell, name).splitlines()
         if cell_lines and cell_lines[0].lstrip().startswith("%%"):
-            notes.append(f"cell {index}: cell magic {cell_lines[0].strip()[:40]!r} was not run")
+            if skipped.listed():
+                notes.append(f"cell {index}: cell magic {cell_lines[0].strip()[:40]!r} was not "
+                             "run")
             cell_lines = ["# " + line for line in cell_lines]
         lines.append(f"# --- cell {index} ---")
+        after_magic = False
         for number, line in enumerate(cell_lines, start=1):
             code = line
-            if _MAGIC.match(line) and not line.lstrip().startswith("#"):
-                notes.append(f"cell {index}, line {number}: {line.strip()[:60]!r} is an IPython "
-                             "magic or shell command and was not run")
-                code = _indent_of(line) + "pass  # (not run) " + line.strip()
+            magic = bool(_MAGIC.match(line)) and not line.lstrip().startswith("#")
+            if magic:
+                if skipped.listed():
+                    notes.append(f"cell {index}, line {number}: {line.strip()[:60]!r} is an "
+                                 "IPython magic or shell command and was not run")
+                # The first of a run of magics becomes a statement (it may be a block's only
+                # line); the rest are comments, which cost the compiler nothing even when a
+                # notebook holds hundreds of thousands of them.
+                code = (_indent_of(line) + ("# (not run) " if after_magic else
+                                            "pass  # (not run) ") + line.strip())
+            after_magic = magic
             lines.append(code)
             cell_of_line[len(lines)] = f"cell {index}, line {number}"
         lines.append("")
+    skipped.close("IPython magics or shell commands were not run")
     if used == 0:
         which = f" tagged {', '.join(cell_tags)}" if cell_tags else ""
         raise LoadError(f"{name} has no code cells{which}; put your code in code cells")
@@ -278,13 +389,21 @@ def _indent_of(line: str) -> str:
     return line[: len(line) - len(line.lstrip())]
 
 
-def _folder_answers(files: dict[str, bytes], notes: list[str],
-                    answer_ids: Collection[str]) -> dict[str, str | float]:
-    """Answers of a folder: ``answers.toml``, then tagged cells of its one top-level notebook."""
+def _folder_answers(files: dict[str, bytes], notes: list[str], answer_ids: Collection[str],
+                    errors: list[str]) -> dict[str, str | float]:
+    """Answers of a folder: ``answers.toml``, then tagged cells of its one top-level notebook.
+
+    An ``answers.toml`` that cannot be read adds its message to ``errors``."""
     answers: dict[str, str | float] = {}
     if ANSWERS_FILE in files:
-        answers, answer_notes = read_answers_toml(files[ANSWERS_FILE], name=ANSWERS_FILE,
-                                                  answer_ids=answer_ids)
+        try:
+            answers, answer_notes = read_answers_toml(files[ANSWERS_FILE], name=ANSWERS_FILE,
+                                                      answer_ids=answer_ids)
+        except LoadError as exc:
+            # The code next to it is still graded: only the answers are lost, each saying why.
+            answers, answer_notes = {}, [f"{exc} (your code was graded; your typed answers "
+                                         "were not)"]
+            errors.append(str(exc))
         notes += answer_notes
     top_notebooks = [r for r in files if r.endswith(".ipynb") and "/" not in r]
     if len(top_notebooks) == 1:
@@ -298,19 +417,29 @@ def _folder_answers(files: dict[str, bytes], notes: list[str],
     return answers
 
 
-def _load_folder(root: Path, module: str, cell_tags: tuple[str, ...],
-                 answer_ids: Collection[str] = ()) -> Submission:
+def _check_name(root: Path, rel: str) -> None:
+    if not rel.isprintable():
+        # A name that is not UTF-8 (it reads with lone surrogates) or holds control characters
+        # could not be written into the worker's folder, a report or a terminal as it is.
+        raise LoadError(f"{root.name}: the file name {_printable(rel)[:200]!r} is not plain "
+                        "text (it is not UTF-8 or holds control characters); rename the file")
+
+
+def _folder_files(root: Path, notes: list[str]) -> tuple[dict[str, bytes], str]:
+    """The files of a folder submission worth giving the worker, and the folder's hash."""
     files: dict[str, bytes] = {}
-    notes: list[str] = []
     total = 0
+    links = _Listed(notes)
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
-        if any(part.startswith(".") or part == "__pycache__" for part in path.relative_to(root).parts):
+        _check_name(root, rel)
+        if any(p.startswith(".") or p == "__pycache__" for p in path.relative_to(root).parts):
             continue
         if path.is_symlink():
             # Following a link would let a submission point the trusted loader at hidden files.
-            notes.append(f"{rel} is a symbolic link and was ignored")
+            if links.listed():
+                notes.append(f"{rel[:200]} is a symbolic link and was ignored")
             continue
         if not path.is_file() or path.suffix not in _DATA_SUFFIXES:
             continue
@@ -324,14 +453,24 @@ def _load_folder(root: Path, module: str, cell_tags: tuple[str, ...],
                             "only your code")
         files[rel] = data
         digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+    links.close("symbolic links were ignored")
+    return files, digest.hexdigest()
+
+
+def _load_folder(root: Path, module: str, cell_tags: tuple[str, ...],
+                 answer_ids: Collection[str] = ()) -> Submission:
+    notes: list[str] = []
+    files, sha = _folder_files(root, notes)
     entry_name = f"{module}.py"
     cell_of_line: dict[int, str] = {}
-    answers = _folder_answers(files, notes, answer_ids)
+    errors: list[str] = []
+    answers = _folder_answers(files, notes, answer_ids, errors)
+    if errors and not any(r.endswith((".py", ".ipynb")) for r in files):
+        raise LoadError(errors[0])  # nothing else to grade: the folder is unreadable
     code_files = [r for r in files if r.endswith(".py")
                   or (r.endswith(".ipynb") and _has_code_cells(files[r], answer_ids))]
     if answers and not code_files:
-        return Submission(str(root), "folder", files, module, digest.hexdigest(), notes,
-                          answers=answers)
+        return Submission(str(root), "folder", files, module, sha, notes, answers=answers)
     if entry_name in files:
         files[entry_name] = check_source(files[entry_name], name=entry_name).encode()
     else:
@@ -349,5 +488,5 @@ def _load_folder(root: Path, module: str, cell_tags: tuple[str, ...],
             notes.append(f"{sources[0]} was used as {entry_name}")
         else:
             raise LoadError(f"{root.name} has no {entry_name}; name your main file {entry_name}")
-    return Submission(str(root), "folder", files, module, digest.hexdigest(), notes, cell_of_line,
-                      answers)
+    return Submission(str(root), "folder", files, module, sha, notes, cell_of_line, answers,
+                      "; ".join(errors))

@@ -678,6 +678,22 @@ class RemoteObject:
         return codec.Handle(self._ref, self._type_name)
 
 
+def set_attribute(obj: Any, name: str, value: Any) -> None:
+    """``obj.name = value`` for an object of the submission, run in the worker.
+
+    A test puts a student's object into a state it knows (``set_attribute(model, "params",
+    known)``) so that what it checks next rests on values the grader chose, not on the
+    object's own: a check of ``predict()`` against the model's own parameters passes any
+    ``predict()`` that agrees with degenerate ones. ``value`` crosses as data, like a call's
+    argument; a plain (local) object is set directly.
+    """
+    if not isinstance(obj, RemoteObject):
+        setattr(obj, name, value)
+        return
+    label = f"{obj._type_name}.{name}"
+    RemoteCallable(obj._sandbox, obj._generation, obj._ref, "__setattr__", label)(name, value)
+
+
 def _check_generation(sandbox: Sandbox, generation: int, ref: int, label: str) -> None:
     if ref != 0 and generation != sandbox.generation:
         raise SubmissionError(f"`{label}` belongs to a process of your code that has since "

@@ -132,6 +132,17 @@ def materialise(case: Case, workdir: Path) -> Path:
             for _ in range(50 * 2**20 // len(line) + 1):
                 f.write(line)
         return path
+    if case.generate == "magic-flood":
+        # The committed notebook with its magic cell grown to 450,000 '%a' lines (1.8 MB).
+        nb = json.loads(case.path.read_text())
+        nb["cells"][1]["source"] = "%a\n" * 450_000
+        path = workdir / case.path.name
+        path.write_text(json.dumps(nb))
+        return path
+    if case.generate == "nest-50000":
+        path = workdir / case.path.name
+        path.write_text('"3.1.a3" = ' + "[" * 50_000 + "]" * 50_000 + "\n")
+        return path
     raise ValueError(f"unknown generator {case.generate!r} for {case.name}")
 
 

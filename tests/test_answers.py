@@ -648,3 +648,184 @@ def test_grader_list_json(capsys: pytest.CaptureFixture[str]) -> None:
     worked = next(e for e in data["answers"] if e["id"] == "3.1.a3")
     assert worked["given"]["W13"] == 1.0 and "4 significant figures" in worked["form"]
     assert all("expected" not in e and "variants" not in e for e in data["answers"])
+
+
+# -- numbers that are no value, error carried forward from impossible values --------------------
+
+
+@pytest.mark.parametrize(("given", "fragment"), [
+    (float("inf"), "inf is not a finite number"),
+    (float("-inf"), "-inf is not a finite number"),
+    (float("nan"), "nan is not a finite number"),
+    (10**400, "it is a number of 401 digits, too large to compute with"),
+    (10**5000, "it is a number of thousands of digits, too large to compute with"),
+    (True, "an answer must be a number or text, not a bool"),
+    ([1.0], "an answer must be a number or text, not a list"),
+], ids=["inf", "-inf", "nan", "400-digits", "5000-digits", "bool", "list"])
+def test_number_that_is_no_value_fails_that_answer_alone(given: Any, fragment: str) -> None:
+    """inf, nan, a 400-digit int (as TOML reads them) or a non-number is that answer's error,
+    read once: every part still gets its outcome and the other answers are graded."""
+    for answer_id in ("3.1.a3", "3.1.a5", "3.1.table.W13", "1.1"):
+        got = _mathml({answer_id: given, "3.1.a4": 0.964028})
+        assert got[answer_id].fraction == 0.0
+        assert len(got[answer_id].messages) == 1
+        assert got[answer_id].messages[0].startswith(f"Could not read your answer: {fragment}")
+        assert _diagnosis(got[answer_id]) == "unreadable"
+        assert got["3.1.a4"].status == "passed"
+
+
+def test_huge_but_finite_numbers_are_graded_without_carrying_infinities() -> None:
+    """1e308 for a5 makes the loss computed from it infinite: nothing is carried from it (an
+    infinite carried value would match every loss), and rounding 1e308 to 2 decimals does not
+    raise (math.floor(inf)): the table entry copied from a 1e308 update is ordinary error
+    carried forward."""
+    for loss in (1e308, 0.5, 1e300):
+        given = {"3.1.a5": 1e308, "3.1.loss": loss, "3.1.new.W13": 1e308,
+                 "3.1.table.W13": 1e308, "3.1.grad.W35": -1e308}
+        got = _mathml(given)
+        assert {k: got[k].fraction for k in given} == {
+            "3.1.a5": 0.0, "3.1.loss": 0.0, "3.1.new.W13": 0.0, "3.1.table.W13": 1.0,
+            "3.1.grad.W35": 0.0}, loss
+    # 1e308 / 0.2689 overflows: no "off by a power of 10" diagnosis (round(inf) raised)
+    assert _mathml({"3.1.a3": 1e308})["3.1.a3"].messages == [
+        "Not correct: the value is outside the tolerance. 1e+308 is not a value this step can "
+        "take (it lies in (0, 1) whatever it is computed from), so later steps are not graded "
+        "from it."]
+
+
+def test_toml_numbers_reach_the_grader_as_written(tmp_path: Path) -> None:
+    """The loader keeps TOML's numbers as they are (a 400-digit int, inf); grading reports
+    each as that answer's error and still grades the rest."""
+    path = tmp_path / "answers.toml"
+    path.write_text(f'[3.1]\na3 = {"9" * 400}\na4 = inf\na5 = nan\nloss = 2.03389\n')
+    sub = load_submission(path, module="mathml_hw4", answer_ids=_ids("mathml_hw4"))
+    assert sub.answers["3.1.a3"] == int("9" * 400)
+    got = _by_id(grade_answers(resolve("mathml_hw4"), sub))
+    assert "a number of 400 digits" in got["3.1.a3"].messages[0]
+    assert "inf is not a finite number" in got["3.1.a4"].messages[0]
+    assert "nan is not a finite number" in got["3.1.a5"].messages[0]
+    assert got["3.1.loss"].status == "passed"
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ('"3.1.a3" = ' + "9" * 5000 + "\n", "the number on line 1 has too many digits"),
+    ("x = 1\n" + '"3.1.a3" = ' + "1_" * 4400 + "1\n", "the number on line 2 has too many digits"),
+    ('"3.1.a3" = ' + "[" * 50_000 + "]" * 50_000 + "\n", "nested too deeply"),
+    ("a = " + "{b = " * 3000 + "1" + "}" * 3000 + "\n", "nested too deeply"),
+])
+def test_toml_python_cannot_read_is_a_load_error(tmp_path: Path, text: str,
+                                                 fragment: str) -> None:
+    """More than 4,300 digits (Python's int-str limit) or nesting past the recursion limit:
+    a LoadError that says what and how to write an answer, never another exception."""
+    path = tmp_path / "answers.toml"
+    path.write_text(text)
+    with pytest.raises(LoadError, match=fragment):
+        load_submission(path, module="mathml_hw4", answer_ids=_ids("mathml_hw4"))
+
+
+IMPOSSIBLE_CHAIN = {
+    # a3 = sigmoid(...) = 0 and a4 = tanh(...) = 1: no input gives either. Every number below
+    # follows from them: derivatives through a3 and a4 are 0, the weights stay unchanged.
+    "3.1.a3": 0.0, "3.1.a4": 1.0, "3.1.a5": -1.0, "3.1.loss": 4.0,
+    "3.1.grad.W13": 0.0, "3.1.grad.W14": 0.0, "3.1.grad.W23": 0.0, "3.1.grad.W24": 0.0,
+    "3.1.grad.W35": 0.0, "3.1.grad.W45": -4.0,
+    "3.1.new.W13": 1.0, "3.1.new.W14": -1.0, "3.1.new.W23": 2.0, "3.1.new.W24": -3.0,
+    "3.1.new.W35": 2.0, "3.1.new.W45": -0.6,
+    "3.1.table.W13": 1.0, "3.1.table.W14": -1.0, "3.1.table.W23": 2.0, "3.1.table.W24": -3.0,
+    "3.1.table.W35": 2.0, "3.1.table.W45": -0.6,
+}
+
+
+def test_values_a_step_cannot_produce_are_not_carried_forward() -> None:
+    """sigmoid = 0 and tanh = 1 are not carried, nor what follows only from them: the chain
+    earns 0 (5.5 points before), and each refused step says why."""
+    got = _mathml(IMPOSSIBLE_CHAIN)
+    assert {k: got[k].fraction for k in IMPOSSIBLE_CHAIN} == dict.fromkeys(IMPOSSIBLE_CHAIN, 0.0)
+    assert got["3.1.a3"].messages[0].endswith(
+        "0 is not a value this step can take (it lies in (0, 1) whatever it is computed "
+        "from), so later steps are not graded from it.")
+    assert "it lies in (-1, 1) whatever" in got["3.1.a4"].messages[0]
+    assert got["3.1.a5"].messages[0].endswith(
+        "It follows from your a3 = 0, a4 = 1, which no input can give, so later steps are not "
+        "graded from it either.")
+    assert got["3.1.new.W13"].messages[0].endswith(
+        "It follows from your a3 = 0, a4 = 1, which no input can give, so later steps are not "
+        "graded from it either.")
+
+
+def test_ordinary_slips_are_still_carried_forward() -> None:
+    """A wrong but possible a3 (a slip) is carried: the derivative and the update computed from
+    it earn their points, as before."""
+    a3, a5 = 0.3, -0.4
+    d13 = -2 * (1 - a5) * 2.0 * a3 * (1 - a3) * 1.0
+    got = _mathml({"3.1.a3": a3, "3.1.a5": a5, "3.1.grad.W13": d13,
+                   "3.1.new.W13": 1.0 - 0.1 * d13})
+    assert got["3.1.grad.W13"].status == got["3.1.new.W13"].status == "passed"
+    assert got["3.1.a3"].fraction == 0.0
+    assert "not a value this step can take" not in got["3.1.a3"].messages[0]
+
+
+def test_value_near_the_truth_is_carried_even_at_the_edge_of_the_range() -> None:
+    """A rounded correct value is never refused: tanh(2) = 0.96403 written as 0.9640 counts."""
+    got = _mathml({"3.1.a4": 0.9640, "3.1.a5": -0.426145})
+    assert got["3.1.a4"].status == got["3.1.a5"].status == "passed"
+
+
+def test_folder_with_unreadable_answers_file_keeps_its_code(tmp_path: Path) -> None:
+    """An answers.toml Python cannot read next to the code: the code is still loaded, a note
+    says why the answers were not, and every answer part earns 0 with that reason."""
+    (tmp_path / "mathml_hw4.py").write_text("x = 1\n")
+    (tmp_path / "answers.toml").write_text('"3.1.a3" = ' + "[" * 50_000 + "]" * 50_000 + "\n")
+    sub = load_submission(tmp_path, module="mathml_hw4", answer_ids=_ids("mathml_hw4"))
+    assert sub.has_code and sub.answers == {}
+    reason = ("answers.toml: its arrays or tables are nested too deeply to be read; write one "
+              "number or text per answer, such as 3.1.a5 = 0.8337")
+    assert sub.answers_error == reason
+    assert sub.notes == [f"{reason} (your code was graded; your typed answers were not)"]
+    outcomes = grade_answers(resolve("mathml_hw4"), sub)
+    assert {o.fraction for o in outcomes} == {0.0}
+    assert {m for o in outcomes for m in o.messages} == {
+        f"Your answers could not be read: {reason}"}
+
+
+def test_folder_of_only_an_unreadable_answers_file_is_a_load_error(tmp_path: Path) -> None:
+    """With nothing else to grade, the unreadable answers file is the folder's load error."""
+    (tmp_path / "answers.toml").write_text('"3.1.a3" = ' + "9" * 5000 + "\n")
+    with pytest.raises(LoadError, match="answers.toml: the number on line 1 has too many"):
+        load_submission(tmp_path, module="mathml_hw4", answer_ids=_ids("mathml_hw4"))
+
+
+FUZZ_PIECES = ["X", "M^T", "\\frac{", "}", "{", "(", ")", "^", "-1", "1e308", "1e-308", "inf",
+               "nan", "0", "/0", "\ud83d", "sigmoid(", "tanh(", "exp(", "log(", "sqrt(", "-",
+               "*", "@", "\\odot", "I", "I_n", "ones", "a b^T", "^{-1}", "'", ".T", "det(",
+               "tr(", "softmax(", ",", "9" * 400, "\x00", "\u202e", "λ", "\\left(", "\\right)",
+               "e", "pi", "W35", "a3", "lr", "x1"]
+FUZZ_VALUES = [0.0, -0.0, 1e308, -1e308, 5e-324, 1e-300, 0.5, float("inf"), float("nan"),
+               10**400, 7, -3, True, [1], {"a": 1}, None]
+
+
+@pytest.mark.parametrize("name", ["mathml_hw4", "cs189_hw4_backprop", "softmax_regression",
+                                  "cs229_ps2"])
+def test_fuzzed_answers_always_give_one_outcome_each(name: str) -> None:
+    """Seeded random answers (text pieces, extreme and non-numbers, lone surrogates, missing
+    ids): grading never raises, every part gets one outcome and every message is UTF-8."""
+    import random
+
+    a = resolve(name)
+    ids = _ids(name)
+    rng = random.Random(14)
+    for _ in range(6):
+        answers: dict[str, Any] = {}
+        for i in ids:
+            r = rng.random()
+            if r < 0.3:
+                answers[i] = "".join(rng.choice(FUZZ_PIECES) for _ in range(rng.randint(0, 12)))
+            elif r < 0.6:
+                answers[i] = rng.choice(FUZZ_VALUES)
+            elif r < 0.8:
+                answers[i] = rng.uniform(-3, 3)
+        outcomes = grade_answers(a, SimpleNamespace(answers=answers))
+        assert [o.info.name for o in outcomes] == [f"answer {i}" for i in ids]
+        for o in outcomes:
+            assert 0.0 <= o.fraction <= 1.0
+            json.dumps([o.messages, o.internal], ensure_ascii=False).encode("utf-8")

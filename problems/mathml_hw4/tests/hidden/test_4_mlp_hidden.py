@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader import check_array, check_true, points
+from grader import check_array, check_true, points, set_attribute
 
 MLP_KEYS = ("W_h", "b_h", "W_o", "b_o")
 MLP2_KEYS = ("W_h1", "b_h1", "W_h2", "b_h2", "W_o", "b_o")
@@ -295,8 +295,14 @@ def test_mlp_class_hidden(submission, reference, rng, credit):
                 name=f"{key} after fit(20 epochs) then fit(15 epochs)",
             )
     with credit.part("predict on new inputs", weight=1):
+        # Checked on parameters the test sets, never on the model's own: with zero output
+        # weights every input gives the same output, and a predict() returning zeros would
+        # agree with them.
+        want = _params(rng, 4, 7, 1)
+        set_attribute(model, "params", want)
         got = model.predict(X_new)
-        check_array(got, reference.mlp_forward(X_new, model.params)["Y_hat"], name="predict(X)")
+        check_array(got, reference.mlp_forward(X_new, want)["Y_hat"],
+                    name="predict(X) with params set to the test's values")
 
 
 @points(1, name="3.5 two-hidden-layer forward pass on other shapes", part="3.5")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader import check_array, check_true, points
+from grader import check_array, check_true, points, set_attribute
 
 MLP_KEYS = ("W_h", "b_h", "W_o", "b_o")
 MLP2_KEYS = ("W_h1", "b_h1", "W_h2", "b_h2", "W_o", "b_o")
@@ -350,14 +350,12 @@ def test_mlp_class(submission, credit):
         for key in MLP_KEYS:
             check_array(_entry(trained, key, "MLP.params"), want_params[key], name=key)
     with credit.part("predict", weight=1):
-        trained = model.params
-        check_true(
-            _usable_start(trained, shapes),
-            "predict() cannot be checked: MLP.params must hold finite arrays of the shapes "
-            "W_h (3, 4), b_h (4,), W_o (4, 2), b_o (2,)",
-        )
-        want = _network_output(X_PUB, {key: np.asarray(trained[key]) for key in MLP_KEYS})
-        check_array(model.predict(X_PUB), want, name="predict(X)")
+        # predict() is checked on parameters the test sets, never on the model's own: with
+        # zero output weights every input gives the same output, and a predict() returning
+        # zeros would agree with them.
+        set_attribute(model, "params", P_PUB)
+        check_array(model.predict(X_PUB), _network_output(X_PUB, P_PUB),
+                    name="predict(X) with params set to the test's values")
 
 
 @points(1, name="3.5 two-hidden-layer forward pass", part="3.5")
