@@ -280,7 +280,8 @@ def render_html(summary: Mapping[str, Any]) -> str:
                        f"<td><pre>{_E(a['message'])}</pre></td></tr>")
         out.append("</table>")
     if s["ignored"]:
-        out.append("<p>Entries that are not submissions and were ignored: "
+        out.append("<p>Entries that are not submissions (not a .py file, .ipynb notebook or "
+                   "folder, or hidden: the name starts with a dot) and were ignored: "
                    + ", ".join(_E(x) for x in s["ignored"]) + "</p>")
 
     out.append(f"<details><summary>All {len(s['scores'])} students</summary><table>"

@@ -430,9 +430,10 @@ def test_batch_without_submissions_is_a_usage_error(tmp_path: Path, capsys):
 
 def test_student_ids_are_safe_and_unique(tmp_path: Path):
     """Ids are file stems or folder names; clashes keep both, formulas and reserved names are
-    defused, hidden entries skipped and other files listed as ignored."""
+    defused; hidden entries and other files are not graded but listed as ignored (a student's
+    ``.hidden.py`` must not vanish), system files skipped."""
     for name in ("alice.py", "alice.ipynb", "+cmd.py", "summary.py", "bob", ".hidden.py",
-                 "readme.pdf", "carol smith.py"):
+                 "readme.pdf", "carol smith.py", ".DS_Store", "__MACOSX"):
         p = tmp_path / name
         if "." in name:
             p.write_text("x = 1\n")
@@ -441,7 +442,7 @@ def test_student_ids_are_safe_and_unique(tmp_path: Path):
     students, ignored = discover(tmp_path)
     assert [s.id for s in students] == ["_+cmd", "alice.ipynb", "alice.py", "bob",
                                         "carol_smith", "summary_"]
-    assert ignored == ["readme.pdf"]
+    assert ignored == [".hidden.py", "readme.pdf"]
 
 
 def test_progress_bar_only_at_a_terminal_outside_ci(monkeypatch):
