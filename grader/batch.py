@@ -316,8 +316,8 @@ def _submission_hash(path: Path, module: str) -> str:
 def finished_report(path: Path, assignment: str, sha256: str) -> dict[str, Any] | None:
     """The report at ``path`` when it is a finished one for this submission, else None."""
     try:
-        report = json.loads(path.read_text())
-    except (OSError, ValueError):
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(report, dict):
         return None
@@ -527,7 +527,7 @@ def _worker_main() -> int:
         config = json.loads(sys.stdin.readline())
         zygote = Zygote()  # kept for every chunk this process grades
         for line in sys.stdin:
-            _grade_chunk(config, json.loads(line)["items"], zygote, proto)
+            _grade_chunk(config, json.loads(line)["items"], zygote, proto, stopping)
             if stopping:
                 return 143
     except KeyboardInterrupt:
@@ -539,7 +539,7 @@ def _worker_main() -> int:
 
 
 def _grade_chunk(config: dict[str, Any], items: list[dict[str, str]], launcher: Any,
-                 proto: IO[str]) -> None:
+                 proto: IO[str], stopping: list[bool]) -> None:
     """Grade a chunk in one session, sending each student's reply as soon as it is ready.
 
     An exception that ends the session fails nobody yet: the students it had not reported on
@@ -564,6 +564,8 @@ def _grade_chunk(config: dict[str, Any], items: list[dict[str, str]], launcher: 
                    on_report=lambda i, report: reply(i, {"report": report}),
                    on_error=lambda i, error: reply(i, {"error": error}))
     except Exception:  # noqa: BLE001 - the supervisor writes the failure report
+        if stopping:  # told to stop: pytest turned that into an error of the session
+            raise KeyboardInterrupt from None
         error = traceback.format_exc()
         rest = [i for i in range(len(items)) if i not in sent]
         if len(items) == 1:
@@ -571,7 +573,7 @@ def _grade_chunk(config: dict[str, Any], items: list[dict[str, str]], launcher: 
                 reply(i, {"error": error})
             return
         for i in rest:
-            _grade_chunk(config, [items[i]], launcher, proto)
+            _grade_chunk(config, [items[i]], launcher, proto, stopping)
 
 
 def _reply_line(sid: str, body: dict[str, Any]) -> str:
@@ -939,6 +941,8 @@ class _Pool:
                 self._reply(w, line)
             if closed:
                 if w.students:
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        w.proc.wait(timeout=1)  # for its exit code, in the log
                     self._failed(w, f"the grader process exited (code {w.proc.poll()}) while "
                                     "grading")
                 self._retire(key.data, force=True)
@@ -1004,9 +1008,14 @@ class _Pool:
                        reason=why[-2000:])
         if tries < 2:
             self.queue.append(student)  # once more on a fresh process: it may be the machine
-        else:
-            self.finish(student, failure_report(self.a, student, why),
-                        time.monotonic() - started)
+            return
+        try:
+            report = failure_report(self.a, student, why)
+        except Exception:  # noqa: BLE001 - the student stays missing; the batch goes on
+            self.log.write("unwritten", student=student.id,
+                           reason=traceback.format_exc()[-2000:])
+            return
+        self.finish(student, report, time.monotonic() - started)
 
     def _retire(self, i: int, *, force: bool) -> None:
         w = self.workers[i]
