@@ -790,8 +790,10 @@ def test_interrupted_batch_keeps_each_report_graded_so_far(tmp_path: Path):
     subs.mkdir()
     for i in range(12):
         shutil.copyfile(EXAMPLES / "correct.py", subs / f"st{i:02d}.py")
+    # The third student of the first chunk (of six: one grader process) hangs at import for
+    # import_seconds (3 s): the two before it must be written long before the chunk ends.
+    shutil.copyfile(HOSTILE / "exhaust_import_loop.py", subs / "st02.py")
     out = tmp_path / "out"
-    # One process, so the first chunk holds six students.
     proc = _start_batch(assignment, subs, out, jobs=1)
     deadline = time.monotonic() + 60
     while len(list(out.glob("st*.json"))) < 2 and time.monotonic() < deadline:
@@ -801,11 +803,11 @@ def test_interrupted_batch_keeps_each_report_graded_so_far(tmp_path: Path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err.decode()
     finished = sorted(p.stem for p in out.glob("st*.json"))
-    assert 2 <= len(finished) < 12
+    assert finished == ["st00", "st01"]
     log = list(read_log(out / "batch.log"))
+    assert [e["event"] for e in log if e.get("student") in finished] == ["graded", "graded"]
     stop = [e for e in log if e["event"] == "interrupted"]
-    assert len(stop) == 1 and stop[0]["graded"] == len(finished)
-    assert stop[0]["remaining"] == 12 - len(finished)
+    assert len(stop) == 1 and (stop[0]["graded"], stop[0]["remaining"]) == (2, 10)
     workers = [e["pid"] for e in log if e["event"] == "worker"]
     deadline = time.monotonic() + 10
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
@@ -814,6 +816,7 @@ def test_interrupted_batch_keeps_each_report_graded_so_far(tmp_path: Path):
     assert not (out / "gradebook.csv").exists()
     result = grader.batch(assignment, subs, out, jobs=2, progress=False)
     assert result.ok and sorted(result.skipped) == finished
+    assert result.statuses["st02"] == "timeout"
 
 
 # -- zip exports that cannot be extracted as they are --------------------------------------------
