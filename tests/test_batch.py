@@ -714,10 +714,29 @@ def test_attackers_and_grader_failures_cost_only_their_own_grade(tmp_path: Path,
         (".dotfile.py", "hidden: the name starts with a dot")]
     workers = [e["pid"] for e in log if e["event"] == "worker"]
     assert not any(_alive(pid) for pid in workers), "grader processes outlived the batch"
+    deadline = time.monotonic() + 10  # a worker's end is signalled, not waited for
+    while _in_sessions(set(workers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _in_sessions(set(workers)), "processes of the grader processes outlived them"
 
     again = grader.batch(assignment, subs, out, jobs=2, progress=False)
     assert sorted(again.graded) == failed
     assert sorted(again.skipped) == sorted(set(loaded) - set(failed))
+
+
+def _in_sessions(sids: set[int]) -> list[int]:
+    """Live processes in any of these sessions (each grader process leads its own; the workers
+    it starts stay in it unless they start their own, in which case they die with their
+    grader anyway)."""
+    found = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[3]) in sids:
+            found.append(int(stat_file.parent.name))
+    return found
 
 
 def test_reply_lines_are_read_in_linear_time_and_capped(tmp_path: Path, monkeypatch):
@@ -899,10 +918,35 @@ def test_hidden_entries_are_listed_as_ignored_with_their_reason(tmp_path: Path):
 def test_submission_the_loader_chokes_on_does_not_stop_the_batch(tmp_path: Path):
     """The supervisor's hash of a submission is empty (not an exception) for a file the
     loader fails on in any way."""
-    from grader.batch import _submission_hash
+    from grader.assignment import resolve
+    from grader.batch import Student, _submission_hash, failure_report
 
     nb = json.loads(nbformat.writes(nbformat.v4.new_notebook(
         cells=[nbformat.v4.new_code_cell("x = 1\n")])))
     nb["cells"][0]["metadata"]["tags"] = 5
     (tmp_path / "tags.ipynb").write_text(json.dumps(nb))
     assert _submission_hash(tmp_path / "tags.ipynb", "backprop") == ""
+    # With --force no finished report is read, and the failure report hashes it again.
+    report = failure_report(resolve("cs189_hw4_backprop"),
+                            Student("tags", tmp_path / "tags.ipynb"), "detail")
+    validate(report)
+    assert (report["status"], report["score"], report["submission"]["sha256"]) == (
+        "internal-error", 0, "")
+
+
+def test_slim_reports_give_the_same_gradebook_and_summary():
+    """What the supervisor keeps of each report gives the gradebook and summary the full
+    reports give."""
+    from grader.batch import slim
+
+    reports = {"a": _report(10.0), "b": _report(5.0, "import-error", (True, False),
+                                                "Score: 5\n" + "why " * 5000)}
+    for r in reports.values():
+        r["instructor"] = {"detail": "x" * 100_000}
+        r["tests"][0]["output"] = "m" * 100_000
+    kept = {sid: slim(r) for sid, r in reports.items()}
+    assert gradebook_rows(kept) == gradebook_rows(reports)
+    full, small = summarize(reports), summarize(kept)
+    full.pop("generated"), small.pop("generated")
+    assert small == full
+    assert len(json.dumps(kept)) < 20_000
