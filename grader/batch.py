@@ -522,10 +522,10 @@ def _worker_main() -> int:
         return 143
     from grader.pool import Zygote
 
-    zygote = None
+    zygote: list[Zygote] = []  # kept for every chunk this process grades (see _grade_chunk)
     try:
         config = json.loads(sys.stdin.readline())
-        zygote = Zygote()  # kept for every chunk this process grades
+        zygote.append(Zygote())
         for line in sys.stdin:
             _grade_chunk(config, json.loads(line)["items"], zygote, proto, stopping)
             if stopping:
@@ -533,19 +533,21 @@ def _worker_main() -> int:
     except KeyboardInterrupt:
         return 143
     finally:
-        if zygote is not None:
-            zygote.close()
+        for z in zygote:
+            z.close()
     return 0
 
 
-def _grade_chunk(config: dict[str, Any], items: list[dict[str, str]], launcher: Any,
+def _grade_chunk(config: dict[str, Any], items: list[dict[str, str]], zygote: list[Any],
                  proto: IO[str], stopping: list[bool]) -> None:
     """Grade a chunk in one session, sending each student's reply as soon as it is ready.
 
     An exception that ends the session fails nobody yet: the students it had not reported on
-    are graded again one by one, so that only the one it comes from gets the error.
+    are graded again one by one, so that only the one it comes from gets the error. The
+    zygote (``zygote[0]``) is replaced first, in case it was what broke.
     """
     from grader.api import grade_many
+    from grader.pool import Zygote
 
     sent: set[int] = set()
 
@@ -559,7 +561,7 @@ def _grade_chunk(config: dict[str, Any], items: list[dict[str, str]], launcher: 
 
     try:
         grade_many(config["assignment"], [i["path"] for i in items],
-                   extra_hide=tuple(config["hide"]), launcher=launcher,
+                   extra_hide=tuple(config["hide"]), launcher=zygote[0],
                    validate_report=bool(config.get("validate")),
                    on_report=lambda i, report: reply(i, {"report": report}),
                    on_error=lambda i, error: reply(i, {"error": error}))
@@ -568,12 +570,15 @@ def _grade_chunk(config: dict[str, Any], items: list[dict[str, str]], launcher: 
             raise KeyboardInterrupt from None
         error = traceback.format_exc()
         rest = [i for i in range(len(items)) if i not in sent]
+        with contextlib.suppress(Exception):
+            zygote.append(Zygote())
+            zygote.pop(0).close()
         if len(items) == 1:
             for i in rest:
                 reply(i, {"error": error})
             return
         for i in rest:
-            _grade_chunk(config, [items[i]], launcher, proto, stopping)
+            _grade_chunk(config, [items[i]], zygote, proto, stopping)
 
 
 def _reply_line(sid: str, body: dict[str, Any]) -> str:
