@@ -58,6 +58,8 @@ REPLY_MAX = 64 * 1024 * 1024
 REPORT_MAX = 16 * 1024 * 1024
 #: Ends a reply line that was longer than ``REPLY_MAX`` (its middle was dropped).
 _CUT = b"\x00cut"
+#: A lone surrogate: text that cannot be written as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class UnsafeArchiveError(UsageError):
@@ -344,7 +346,7 @@ def slim(report: dict[str, Any]) -> dict[str, Any]:
     return {
         "assignment": str(report["assignment"]), "status": str(report["status"]),
         "score": float(report["score"]), "max_score": float(report["max_score"]),
-        "output": str(report.get("output", ""))[:_OUTPUT_KEPT],
+        "output": _SURROGATE.sub("\ufffd", str(report.get("output", ""))[:_OUTPUT_KEPT]),
         "parts": [{k: p[k] for k in ("id", "title", "score", "max_score", "passed", "tests")
                    if k in p} for p in report.get("parts", [])],
         "tests": [{k: t[k] for k in ("number", "name", "part", "max_score", "tags", "status",
@@ -363,9 +365,6 @@ def _write_atomic(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _valid_text(node: Any) -> Any:

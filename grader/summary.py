@@ -135,7 +135,8 @@ def write_summary(out: str | Path, summary: Mapping[str, Any]) -> None:
     for name, text in (("summary.json", json.dumps(summary, indent=2, allow_nan=False) + "\n"),
                        ("summary.html", render_html(summary))):
         tmp = out / f".{name}.{os.getpid()}.tmp"
-        tmp.write_text(text, encoding="utf-8")
+        # A file name that is not UTF-8 (listed as ignored) shows as its escapes.
+        tmp.write_text(text, encoding="utf-8", errors="backslashreplace")
         os.replace(tmp, out / name)
 
 

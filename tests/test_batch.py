@@ -643,6 +643,12 @@ def _attacker_class(tmp_path: Path) -> tuple[Path, dict[str, Path]]:
     for kind in ("report", "session", "exit", "surrogate", "huge", "nan"):
         shutil.copyfile(EXAMPLES / "correct.py", subs / f"fault_{kind}.py")
     (subs / ".dotfile.py").write_text((EXAMPLES / "correct.py").read_text())
+    # Raises at import with a lone surrogate: the summary quotes its message.
+    (subs / "a_import.py").write_text('raise ValueError("\\ud800")\n')
+    # File names that are not UTF-8: a student's and one that is not a submission.
+    shutil.copyfile(EXAMPLES / "correct.py", subs / os.fsdecode(b"b\xffd.py"))
+    files["b_d"] = EXAMPLES / "correct.py"
+    (subs / os.fsdecode(b"n\xffotes.txt")).write_text("hello\n")
     return subs, files
 
 
@@ -669,7 +675,7 @@ def test_attackers_and_grader_failures_cost_only_their_own_grade(tmp_path: Path,
     failed = ["a_tags", "fault_exit", "fault_nan", "fault_report", "fault_session"]
     assert f"the grader failed on {', '.join(failed)}" in err
     reports = {p.stem: p for p in out.glob("*.json")}
-    assert sorted(reports) == sorted([*files, "a_surrogate", "a_tags",
+    assert sorted(reports) == sorted([*files, "a_surrogate", "a_tags", "a_import",
                                       *(f"fault_{k}" for k in ("report", "session", "exit",
                                                                "surrogate", "huge", "nan")),
                                       "summary"])
@@ -691,6 +697,7 @@ def test_attackers_and_grader_failures_cost_only_their_own_grade(tmp_path: Path,
     assert loaded["fault_surrogate"]["output"].endswith("Note: \ufffd")
     assert loaded["a_surrogate"]["score"] == 0 and loaded["a_surrogate"]["status"] == "graded"
     assert "\ud800" not in reports["a_surrogate"].read_text(encoding="utf-8")
+    assert (loaded["a_import"]["status"], loaded["a_import"]["score"]) == ("import-error", 0)
     for sid in failed:
         # The loader's failure is a load error once the loader reports it as one.
         if sid == "a_tags" and loaded[sid]["status"] == "load-error":
@@ -701,7 +708,10 @@ def test_attackers_and_grader_failures_cost_only_their_own_grade(tmp_path: Path,
     rows = list(csv.reader(io.StringIO((out / "gradebook.csv").read_text())))
     assert {r[0]: r[-1] for r in rows[1:]} == {sid: r["status"] for sid, r in loaded.items()}
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["students"] == len(loaded) and summary["ignored"] == [".dotfile.py"]
+    assert summary["students"] == len(loaded)
+    assert summary["ignored"] == [".dotfile.py", os.fsdecode(b"n\xffotes.txt")]
+    page = (out / "summary.html").read_text(encoding="utf-8")
+    assert "n\\udcffotes.txt" in page and "a_import" in page
 
     log = list(read_log(out / "batch.log"))
     events = collections.defaultdict(list)
@@ -711,7 +721,8 @@ def test_attackers_and_grader_failures_cost_only_their_own_grade(tmp_path: Path,
         assert events[sid][-1] == "graded" and "failed" not in events[sid], sid
     assert events["fault_exit"][-3:] == ["retry", "failed", "graded"]
     assert [(e["entry"], e["reason"]) for e in log if e["event"] == "ignored"] == [
-        (".dotfile.py", "hidden: the name starts with a dot")]
+        (".dotfile.py", "hidden: the name starts with a dot"),
+        (os.fsdecode(b"n\xffotes.txt"), "not a .py file, .ipynb notebook or folder")]
     workers = [e["pid"] for e in log if e["event"] == "worker"]
     assert not any(_alive(pid) for pid in workers), "grader processes outlived the batch"
     deadline = time.monotonic() + 10  # a worker's end is signalled, not waited for
