@@ -653,8 +653,8 @@ def _attacker_class(tmp_path: Path) -> tuple[Path, dict[str, Path]]:
 
 
 @pytest.mark.slow
-def test_attackers_and_grader_failures_cost_only_their_own_grade(tmp_path: Path, monkeypatch,
-                                                                  capsys):
+def test_attackers_and_grader_failures_cost_only_their_own_grade(  # noqa: PLR0915 - one batch
+        tmp_path: Path, monkeypatch, capsys):  # checked from every side: it costs seconds
     """A class of 15 graded in mixed chunks with students who break the loader, write text that
     is not Unicode, or break the grader (an exception building one report, one that ends the
     session, a grader process that exits mid-chunk, a report of 40 MB, one that is not JSON):
