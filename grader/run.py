@@ -222,15 +222,16 @@ def run_many(assignment: Assignment, sandboxes: list[Sandbox], *,
 
     ``on_result``: called with (index, result) as soon as a submission's tests have all run
     (a batch writes each report then, not at the end of the session); it must not raise.
-    The results are returned as well.
+    The results then go only there (none is kept: the list returned is empty).
     """
     sessions = _Sessions(sandboxes)
-    results: dict[int, RunResult] = {}
+    results: dict[int, RunResult | None] = {}
 
     def done(index: int, outcomes: list[Outcome]) -> None:
-        results[index] = _result(sandboxes[index], outcomes, sessions.failures.get(index))
+        result = _result(sandboxes[index], outcomes, sessions.failures.get(index))
+        results[index] = None if on_result is not None else result
         if on_result is not None:
-            on_result(index, results[index])
+            on_result(index, result)
 
     try:
         outcomes = run_pytest(assignment, sessions, public_only=public_only,
@@ -243,7 +244,7 @@ def run_many(assignment: Assignment, sandboxes: list[Sandbox], *,
     for i in range(len(sandboxes)):
         if i not in results:
             done(i, per_index[i])
-    return [results[i] for i in range(len(sandboxes))]
+    return [r for r in results.values() if r is not None]
 
 
 def _result(sandbox: Sandbox, outcomes: list[Outcome], failure: ImportFailure | None) -> RunResult:
