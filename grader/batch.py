@@ -58,6 +58,8 @@ REPLY_MAX = 64 * 1024 * 1024
 REPORT_MAX = 16 * 1024 * 1024
 #: Ends a reply line that was longer than ``REPLY_MAX`` (its middle was dropped).
 _CUT = b"\x00cut"
+#: Characters of a grader failure's traceback that its failure report keeps (the end).
+_DETAIL_KEPT = 20_000
 #: A lone surrogate: text that cannot be written as UTF-8.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -582,6 +584,8 @@ def _grade_chunk(config: dict[str, Any], items: list[dict[str, str]], zygote: li
 
 def _reply_line(sid: str, body: dict[str, Any]) -> str:
     """One JSON line for the supervisor: the id first (a cut line still says whose it was)."""
+    if "error" in body:  # what a failure report keeps of it
+        body = {"error": str(body["error"])[-_DETAIL_KEPT:]}
     try:
         line = json.dumps({"id": sid, **body}, allow_nan=False)
         if len(line) > REPORT_MAX and "report" in body:
@@ -640,7 +644,7 @@ def failure_report(a: Assignment, student: Student, detail: str) -> dict[str, An
         scores=score_outcomes(outcomes, a.parts), assignment=a.name, status="internal-error",
         submission={"path": str(p), "kind": kind, "sha256": _submission_hash(p, a.module)},
         execution_time=0.0, isolation={"level": "none"}, message=text,
-        instructor={"detail": detail[-20000:]}, grader_version=__version__)
+        instructor={"detail": detail[-_DETAIL_KEPT:]}, grader_version=__version__)
     validate(report)
     return report
 

@@ -961,3 +961,25 @@ def test_slim_reports_give_the_same_gradebook_and_summary():
     full.pop("generated"), small.pop("generated")
     assert small == full
     assert len(json.dumps(kept)) < 20_000
+
+
+def test_a_cut_reply_fails_only_its_student(tmp_path: Path):
+    """A reply too long to read fails the student it names (tried again once), not the others
+    of its chunk, who are still awaited from the same process."""
+    import grader.batch as gb
+    from grader.assignment import resolve
+
+    log = gb._Log(tmp_path / "batch.log")
+    finished: list[str] = []
+    pool = gb._Pool(resolve("cs189_hw4_backprop"), config={}, state=tmp_path, jobs=1,
+                    per_worker=10, timeout=5.0, log=log, tick=lambda running: None,
+                    finish=lambda student, report, seconds: finished.append(student.id))
+    w = gb._Worker.__new__(gb._Worker)
+    w.students = {sid: gb.Student(sid, tmp_path / f"{sid}.py") for sid in ("ann", "bob")}
+    w.started, w.timeout, w.deadline, w.done, w.index = time.monotonic(), 5.0, 0.0, 0, 0
+    pool._reply(w, b'{"id": "bob", "report": {"score": 1' + gb._CUT)
+    assert list(w.students) == ["ann"] and [s.id for s in pool.queue] == ["bob"]
+    assert [(e["event"], e["student"]) for e in read_log(tmp_path / "batch.log")] == [
+        ("retry", "bob")]
+    pool._reply(w, b'{"id": "ann", "report": {"score": 1}}')
+    assert finished == ["ann"] and not w.students
