@@ -164,9 +164,10 @@ class _Reporting:
     """``Sessions`` that also says when a submission's tests are all done.
 
     pytest closes submission i's session-scoped fixture while it sets up the first test of
-    submission i + 1, after every stage of i's last test was reported; the last submission's is
-    closed inside its own last teardown, before that stage is reported, so it is not announced
-    here (the caller has it when the session returns)."""
+    submission i + 1, after every stage of i's last test was reported, and then opens i + 1:
+    that opening is when i is announced. A session that stops early (interrupted) never opens
+    the next one, so a submission whose tests did not all run is never announced; neither is
+    the last one (the caller has it when the session returns)."""
 
     def __init__(self, inner: Sessions, done: Callable[[int], None]) -> None:
         self.inner = inner
@@ -176,12 +177,12 @@ class _Reporting:
         return len(self.inner)
 
     def open(self, index: int) -> Any:
+        if index > 0:
+            self.done(index - 1)
         return self.inner.open(index)
 
     def close(self, index: int) -> None:
         self.inner.close(index)
-        if index < len(self.inner) - 1:
-            self.done(index)
 
 
 class _Sessions:
