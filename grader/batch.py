@@ -11,12 +11,22 @@ Files under OUT:
   gradebook.csv    one row per student
   summary.json     counts, score distribution, pass rate of every test and part
   summary.html     the same, readable, with inline SVG charts
-  batch.log        one JSON line per event (run start, skip, graded, retry, run end)
+  batch.log        one JSON line per event: start, ignored (with the reason), skip, worker,
+                   graded, retry, isolate (graded again alone after its session failed),
+                   failed, unwritten, interrupted (Ctrl-C: what was graded, what is left), end
   .batch/          grader processes' stderr, extracted archives
 
 A report that exists, parses, is for this assignment, is not an internal error, and has the hash
 of the submission as it is now counts as finished: running the batch again (after a kill, say)
-grades only the rest.
+grades only the rest. Each report is sent by its grader process and written here as soon as its
+student is graded.
+
+One student's failure is that student's alone: an exception while grading one student fails
+only them; when a whole session fails (an exception outside any one student, a grader process
+that exits or hangs), the students it had not reported on are graded again one by one, and only
+the one that fails alone gets a failure report (after a second try). A report that cannot be
+written as it is (a lone surrogate, a malformed report) is repaired or replaced by a failure
+report; the supervisor itself never stops on a student's account.
 """
 
 from __future__ import annotations
