@@ -424,6 +424,9 @@ def _grade_chunk(config: dict[str, Any], items: list[dict[str, str]], zygote: li
                    validate_report=bool(config.get("validate")),
                    on_report=lambda i, report: reply(i, {"report": report}),
                    on_error=lambda i, error: reply(i, {"error": error}))
+        for i in range(len(items)):
+            if i not in sent:  # never expected; without it the supervisor would wait it out
+                reply(i, {"error": "the grader gave no report for this submission"})
     except Exception:  # noqa: BLE001 - the supervisor writes the failure report
         if stopping:  # told to stop: pytest turned that into an error of the session
             raise KeyboardInterrupt from None
