@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,10 +46,12 @@ def grade(assignment: str | Path | Assignment, submission: str | Path, *,
                       extra_hide=extra_hide, validate_report=validate_report, split=split)[0]
 
 
-def grade_many(assignment: str | Path | Assignment, submissions: Sequence[str | Path], *,
-               public_only: bool = False, namespaces: bool = True,
-               extra_hide: tuple[str, ...] = (), validate_report: bool = True,
-               launcher: Launcher | None = None, split: bool = True) -> list[dict[str, Any]]:
+def grade_many(  # noqa: PLR0915 - one flow: load, launch, run, report (each a few lines)
+        assignment: str | Path | Assignment, submissions: Sequence[str | Path], *,
+        public_only: bool = False, namespaces: bool = True, extra_hide: tuple[str, ...] = (),
+        validate_report: bool = True, launcher: Launcher | None = None, split: bool = True,
+        on_report: Callable[[int, dict[str, Any]], None] | None = None,
+        on_error: Callable[[int, str], None] | None = None) -> list[dict[str, Any]]:
     """Grade several submissions in one pytest session (faster than ``grade`` in a loop).
 
     Each submission still gets its own fresh, isolated worker; only the trusted side (pytest's
@@ -56,23 +60,49 @@ def grade_many(assignment: str | Path | Assignment, submissions: Sequence[str | 
     calls); by default a zygote for this call when there are several submissions.
     ``split``: for a single submission, its public and hidden tests run at the same time in two
     processes, each with a worker of its own (see ``grader.run.run_split``).
+
+    ``on_report``: called with (index, report) as soon as each report is built, rather than at
+    the end of the session; the reports then go only there and the returned list is empty.
+    ``on_error``: an exception while building one submission's report goes there, with its
+    traceback, and the others are graded on (without it, it propagates). An exception of the
+    session itself (before all reports were given) still propagates.
     """
     started = time.monotonic()
     a = assignment if isinstance(assignment, Assignment) else resolve(assignment)
     reports: list[dict[str, Any] | None] = [None] * len(submissions)
+
+    def give(i: int, build: Callable[[], dict[str, Any]]) -> None:
+        try:
+            report = build()
+        except Exception:
+            if on_error is None:
+                raise
+            on_error(i, traceback.format_exc())
+            return
+        if on_report is not None:
+            on_report(i, report)
+        else:
+            reports[i] = report
+
     loaded: list[tuple[int, Submission]] = []
     answer_ids = [str(entry.get("id")) for entry in a.answer_parts]
     for i, path in enumerate(submissions):
         try:
             sub = load_submission(path, module=a.module, answer_ids=answer_ids)
         except LoadError as exc:
-            reports[i] = _load_error_report(a, Path(path), str(exc), started, public_only,
-                                            validate_report)
+            give(i, functools.partial(_load_error_report, a, Path(path), str(exc), started,
+                                      public_only, validate_report))
+            continue
+        except Exception:
+            if on_error is None:
+                raise
+            on_error(i, traceback.format_exc())
             continue
         if sub.has_code:
             loaded.append((i, sub))
         else:
-            reports[i] = _answers_only_report(a, sub, started, public_only, validate_report)
+            give(i, functools.partial(_answers_only_report, a, sub, started, public_only,
+                                      validate_report))
     # One submission graded alone: its hidden tests get a second worker (see run_split).
     split = (split and len(loaded) == 1 and launcher is None and not public_only
              and _can_split(a))
@@ -83,6 +113,13 @@ def grade_many(assignment: str | Path | Assignment, submissions: Sequence[str | 
         from grader.pool import Zygote
 
         launcher = zygote = Zygote()
+    answers: list[list[Any]] = []
+
+    def finished(k: int, run: RunResult) -> None:
+        i, sub = loaded[k]
+        give(i, lambda: _report(a, sub, run, run.seconds, public_only, validate_report,
+                                answers=answers[0] if answers else None))
+
     try:
         sandboxes = [Sandbox(sub.files, sub.entry, limits=a.limits, namespaces=namespaces,
                              hide=_hidden(a, sub, extra_hide), launcher=launcher)
@@ -91,21 +128,24 @@ def grade_many(assignment: str | Path | Assignment, submissions: Sequence[str | 
                                  namespaces=namespaces, hide=sandboxes[0].hide,
                                  launcher=launcher) if split else None
         # A split grade checks the typed answers while its hidden half finishes.
-        answers: list[list[Any]] = []
+        # Streaming: each report is built as soon as its tests are done, inside the session.
         runs = _run(a, sandboxes, hidden_sandbox, public_only, meanwhile=lambda: answers.append(
-            _answer_outcomes(a, loaded[0][1], public_only)))
+            _answer_outcomes(a, loaded[0][1], public_only)),
+            on_result=finished if on_report is not None else None)
     finally:
         if zygote is not None:
             zygote.close()
-    for (i, sub), run in zip(loaded, runs, strict=True):
-        reports[i] = _report(a, sub, run, run.seconds, public_only, validate_report,
-                             answers=answers[0] if answers else None)
+    if on_report is None:
+        for k, run in enumerate(runs):
+            finished(k, run)
     return [r for r in reports if r is not None]
 
 
 def _run(a: Assignment, sandboxes: list[Sandbox], hidden_sandbox: Sandbox | None,
-         public_only: bool, meanwhile: Callable[[], object] | None = None) -> list[RunResult]:
-    """Launch the first worker(s), then import pytest and run the tests."""
+         public_only: bool, *, meanwhile: Callable[[], object] | None = None,
+         on_result: Callable[[int, RunResult], None] | None = None) -> list[RunResult]:
+    """Launch the first worker(s), then import pytest and run the tests. ``on_result``: gets
+    each submission's result as soon as its tests are done."""
     try:
         if sandboxes:
             sandboxes[0].launch()
@@ -114,8 +154,12 @@ def _run(a: Assignment, sandboxes: list[Sandbox], hidden_sandbox: Sandbox | None
         from grader.run import run_many, run_split
 
         if hidden_sandbox is not None:
-            return [run_split(a, sandboxes[0], hidden_sandbox, meanwhile)]
-        return run_many(a, sandboxes, public_only=public_only) if sandboxes else []
+            results = [run_split(a, sandboxes[0], hidden_sandbox, meanwhile)]
+            if on_result is not None:
+                on_result(0, results[0])
+            return results
+        return run_many(a, sandboxes, public_only=public_only,
+                        on_result=on_result) if sandboxes else []
     finally:
         for sandbox in sandboxes:
             sandbox.close()  # already closed unless interrupted; closing twice does nothing

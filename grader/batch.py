@@ -11,12 +11,22 @@ Files under OUT:
   gradebook.csv    one row per student
   summary.json     counts, score distribution, pass rate of every test and part
   summary.html     the same, readable, with inline SVG charts
-  batch.log        one JSON line per event (run start, skip, graded, retry, run end)
+  batch.log        one JSON line per event: start, ignored (with the reason), skip, worker,
+                   graded, retry, isolate (graded again alone after its session failed),
+                   failed, unwritten, interrupted (Ctrl-C: what was graded, what is left), end
   .batch/          grader processes' stderr, extracted archives
 
 A report that exists, parses, is for this assignment, is not an internal error, and has the hash
 of the submission as it is now counts as finished: running the batch again (after a kill, say)
-grades only the rest.
+grades only the rest. Each report is sent by its grader process and written here as soon as its
+student is graded.
+
+One student's failure is that student's alone: an exception while grading one student fails
+only them; when a whole session fails (an exception outside any one student, a grader process
+that exits or hangs), the students it had not reported on are graded again one by one, and only
+the one that fails alone gets a failure report (after a second try). A report that cannot be
+written as it is (a lone surrogate, a malformed report) is repaired or replaced by a failure
+report; the supervisor itself never stops on a student's account.
 """
 
 from __future__ import annotations
@@ -28,7 +38,7 @@ import re
 import selectors
 import shutil
 import signal
-import stat
+import subprocess
 import sys
 import time
 import traceback
@@ -40,33 +50,32 @@ from pathlib import Path
 from typing import IO, Any
 
 from grader import __version__
+from grader.archive import (  # noqa: F401 - UnsafeArchiveError is part of this API
+    SKIP_NAMES,
+    STUDENT_SUFFIXES,
+    UnsafeArchiveError,
+    ZipLimits,
+    extract_zip,
+)
 from grader.assignment import Assignment, resolve
-from grader.errors import LoadError, UsageError
+from grader.errors import UsageError
 
 #: Report names that would collide with the batch's own files.
 _RESERVED = {"summary", "gradebook", "batch"}
-_STUDENT_SUFFIXES = {".py", ".ipynb"}
-_SKIP_NAMES = {"__MACOSX", "__pycache__", "Thumbs.db"}
+_ZIP_LIMITS = ZipLimits()
 #: Extra wall time beyond the assignment's own limits before a grader process counts as hung.
 _GRACE_SECONDS = 60.0
-
-
-class UnsafeArchiveError(UsageError):
-    """A submissions archive would escape its folder, holds links, or is (or acts like) a bomb."""
-
-
-@dataclass(frozen=True)
-class ZipLimits:
-    """Caps applied when extracting a submissions archive."""
-
-    max_members: int = 20_000
-    """Entries (files and folders) in the archive."""
-    max_total_bytes: int = 2 * 1024**3
-    """Uncompressed size of all files together."""
-    max_ratio: float = 200.0
-    """Uncompressed/compressed size of any file larger than ``ratio_floor_bytes``."""
-    ratio_floor_bytes: int = 1024 * 1024
-    """Files smaller than this are not ratio-checked (tiny files compress arbitrarily well)."""
+#: Largest reply line the supervisor reads from a grader process (a report and its envelope).
+#: A grader process cuts the strings of a larger report first (see ``fit_report``).
+REPLY_MAX = 64 * 1024 * 1024
+#: Largest report a grader process sends: strings are cut until the report fits.
+REPORT_MAX = 16 * 1024 * 1024
+#: Ends a reply line that was longer than ``REPLY_MAX`` (its middle was dropped).
+_CUT = b"\x00cut"
+#: Characters of a grader failure's traceback that its failure report keeps (the end).
+_DETAIL_KEPT = 20_000
+#: A lone surrogate: text that cannot be written as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -119,13 +128,18 @@ def _safe_id(name: str) -> str:
 
 
 def discover(folder: Path) -> tuple[list[Student], list[str]]:
-    """Students in ``folder`` (one file or folder each) and the entries that were ignored."""
+    """Students in ``folder`` (one file or folder each) and the entries that were ignored.
+
+    Hidden entries (a name that starts with a dot) are not graded, as no export names a
+    student that way and system files do (``.DS_Store``, macOS's ``._name`` copies), but they
+    are listed as ignored, so that a ``.dotfile.py`` cannot vanish unnoticed.
+    """
     entries = []
     ignored = []
     for p in sorted(folder.iterdir(), key=lambda p: p.name):
-        if p.name.startswith(".") or p.name in _SKIP_NAMES:
+        if p.name in SKIP_NAMES:
             continue
-        if p.is_dir() or p.suffix in _STUDENT_SUFFIXES:
+        if not p.name.startswith(".") and (p.is_dir() or p.suffix in STUDENT_SUFFIXES):
             entries.append(p)
         else:
             ignored.append(p.name)
@@ -148,87 +162,6 @@ def discover(folder: Path) -> tuple[list[Student], list[str]]:
     return students, ignored
 
 
-def extract_zip(archive: Path, dest: Path, limits: ZipLimits = ZipLimits()) -> Path:
-    """Extract ``archive`` into the new folder ``dest`` after checking every entry.
-
-    Returns the folder that holds the students: ``dest`` itself, or its only subfolder when the
-    export wraps everything in one folder (as Gradescope's does).
-    """
-    try:
-        zf = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise UsageError(f"{archive} is not a readable zip archive ({exc})") from None
-    with zf:
-        infos = zf.infolist()
-        if len(infos) > limits.max_members:
-            raise UnsafeArchiveError(f"{archive.name} has {len(infos)} entries; the limit is "
-                                     f"{limits.max_members} (raise it with --max-members)")
-        total = 0
-        plan: list[tuple[zipfile.ZipInfo, tuple[str, ...]]] = []
-        for info in infos:
-            parts = _check_member(archive, info, limits)
-            total += info.file_size
-            if total > limits.max_total_bytes:
-                raise UnsafeArchiveError(
-                    f"{archive.name} unpacks to more than {limits.max_total_bytes / 1e6:.0f} MB; "
-                    "refused as a possible zip bomb (raise the cap with --max-bytes)")
-            if parts:
-                plan.append((info, parts))
-        dest.mkdir(parents=True)
-        written = 0
-        for info, parts in plan:
-            target = dest.joinpath(*parts)
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            # The sizes in the headers are claims: count what really comes out of the stream.
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-            with zf.open(info) as src, os.fdopen(fd, "wb") as out:
-                size = 0
-                while chunk := src.read(1 << 16):
-                    size += len(chunk)
-                    written += len(chunk)
-                    if size > info.file_size or written > limits.max_total_bytes:
-                        raise UnsafeArchiveError(f"{archive.name}: {info.filename!r} unpacks to "
-                                                 "more than its header says; refused")
-                    out.write(chunk)
-    children = [p for p in dest.iterdir() if not (p.name.startswith(".") or p.name in _SKIP_NAMES)]
-    if len(children) == 1 and children[0].is_dir() and not children[0].is_symlink():
-        inner = list(children[0].iterdir())
-        # A wrapper folder holds student folders (and metadata), not a student's own code.
-        if any(p.is_dir() for p in inner) and not any(p.suffix in _STUDENT_SUFFIXES
-                                                      for p in inner):
-            return children[0]
-    return dest
-
-
-def _check_member(archive: Path, info: zipfile.ZipInfo, limits: ZipLimits) -> tuple[str, ...]:
-    """The member's path parts, or an error when it is a link, encrypted, escapes, or is a bomb."""
-    mode = info.external_attr >> 16
-    if mode and stat.S_ISLNK(mode):
-        raise UnsafeArchiveError(f"{archive.name}: {info.filename!r} is a symbolic link; "
-                                 "archives with links are refused")
-    if info.flag_bits & 0x1:
-        raise UnsafeArchiveError(f"{archive.name}: {info.filename!r} is encrypted")
-    if (info.file_size > limits.ratio_floor_bytes
-            and info.file_size > limits.max_ratio * max(info.compress_size, 1)):
-        raise UnsafeArchiveError(
-            f"{archive.name}: {info.filename!r} compresses {info.file_size} bytes into "
-            f"{info.compress_size} (ratio above {limits.max_ratio:g}); refused as a possible "
-            "zip bomb")
-    name = info.filename.replace("\\", "/")
-    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        raise UnsafeArchiveError(f"{archive.name}: {info.filename!r} is an absolute path; refused")
-    parts = tuple(p for p in name.split("/") if p not in ("", "."))
-    if ".." in parts:
-        raise UnsafeArchiveError(f"{archive.name}: {info.filename!r} points outside the archive "
-                                 "folder; refused")
-    if any("\x00" in p for p in parts):
-        raise UnsafeArchiveError(f"{archive.name}: {info.filename!r} has a NUL byte in its name")
-    return parts
-
-
 # -- finished reports -------------------------------------------------------------------------
 
 def _submission_hash(path: Path, module: str) -> str:
@@ -236,15 +169,17 @@ def _submission_hash(path: Path, module: str) -> str:
 
     try:
         return load_submission(path, module=module).sha256
-    except LoadError:
+    except Exception:  # noqa: BLE001 - LoadError, or a file the loader itself chokes on
+        # The grader process meets the same file and reports on it (or fails on that student
+        # alone); here "" only means that no finished report of a file that loaded matches.
         return ""
 
 
 def finished_report(path: Path, assignment: str, sha256: str) -> dict[str, Any] | None:
     """The report at ``path`` when it is a finished one for this submission, else None."""
     try:
-        report = json.loads(path.read_text())
-    except (OSError, ValueError):
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(report, dict):
         return None
@@ -253,17 +188,66 @@ def finished_report(path: Path, assignment: str, sha256: str) -> dict[str, Any] 
             or not isinstance(sub, dict) or sub.get("sha256") != sha256
             or report.get("public_only")):
         return None
+    try:
+        slim(report)
+    except (KeyError, TypeError, ValueError, AttributeError):  # not a report this grader wrote
+        return None
     return report
 
 
-def _write_atomic(path: Path, text: str) -> None:
+#: How much of a report's ``output`` the gradebook and summary keep (the summary quotes 500
+#: characters after the score line).
+_OUTPUT_KEPT = 8192
+
+
+def slim(report: dict[str, Any]) -> dict[str, Any]:
+    """What the gradebook and the summary read of a report, and no more: a class's reports
+    are written as they arrive, and only this is kept in memory for the end of the batch."""
+    return {
+        "assignment": str(report["assignment"]), "status": str(report["status"]),
+        "score": float(report["score"]), "max_score": float(report["max_score"]),
+        "output": _SURROGATE.sub("\ufffd", str(report.get("output", ""))[:_OUTPUT_KEPT]),
+        "parts": [{k: p[k] for k in ("id", "title", "score", "max_score", "passed", "tests")
+                   if k in p} for p in report.get("parts", [])],
+        "tests": [{k: t[k] for k in ("number", "name", "part", "max_score", "tags", "status",
+                                     "score") if k in t} for t in report.get("tests", [])],
+    }
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
     # A rename is enough for a batch that is killed: the report is whole or absent. No fsync
     # per report (it made the supervisor the bottleneck): after a power loss a report may be
     # empty, finished_report() rejects it, and the next run grades that student again.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _valid_text(node: Any) -> Any:
+    """``node`` with every lone surrogate replaced by U+FFFD: such a string (an exception
+    message a submission chose, say) cannot be written as UTF-8, and must not stop the batch."""
+    if isinstance(node, str):
+        return _SURROGATE.sub("\ufffd", node)
+    if isinstance(node, dict):
+        return {_valid_text(k): _valid_text(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_valid_text(v) for v in node]
+    return node
+
+
+def encode_report(report: dict[str, Any]) -> bytes:
+    """The report file's bytes: what ``grader grade`` writes, made valid UTF-8 if it is not."""
+    from grader.report import to_json
+
+    text = to_json(report)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # the rare report that needs it pays for the walk
+        return to_json(_valid_text(report)).encode("utf-8")
 
 
 # -- grader processes -------------------------------------------------------------------------
@@ -272,8 +256,6 @@ class _Worker:
     """One ``python -m grader.batch --worker`` process and its line protocol."""
 
     def __init__(self, index: int, config: dict[str, Any], stderr: IO[bytes]) -> None:
-        import subprocess
-
         env = dict(os.environ)
         # The grader must import in the child even when it runs from a source tree.
         root = str(Path(__file__).resolve().parent.parent)
@@ -286,10 +268,12 @@ class _Worker:
         self.stdin = self.proc.stdin
         self.fd = self.proc.stdout.fileno()
         os.set_blocking(self.fd, False)
-        self.buffer = b""
-        self.students: list[Student] = []
+        self.pending: list[bytes] = []
+        self.pending_bytes = 0
+        self.students: dict[str, Student] = {}
         self.deadline = 0.0
         self.started = 0.0
+        self.timeout = 0.0
         self.done = 0
         self._send(config)
 
@@ -301,26 +285,54 @@ class _Worker:
             self.stdin.flush()
 
     def give(self, students: list[Student], timeout: float) -> None:
-        """Hand over a chunk, graded in one session; ``timeout`` is per student."""
-        self.students = list(students)
+        """Hand over a chunk, graded in one session; ``timeout`` is per student: the process
+        counts as hung when no report came for that long."""
+        self.students = {s.id: s for s in students}
         self.started = time.monotonic()
-        self.deadline = self.started + timeout * len(students)
+        self.timeout = timeout
+        self.deadline = self.started + timeout
         self._send({"items": [{"id": s.id, "path": str(s.path)} for s in students]})
 
+    def replied(self) -> None:
+        """A student's reply came: the next one has ``timeout`` from now."""
+        self.deadline = time.monotonic() + self.timeout
+
     def read_lines(self) -> tuple[list[bytes], bool]:
-        """Complete lines received so far, and whether the process closed its end."""
+        """Complete lines received so far, and whether the process closed its end.
+
+        Linear in what arrives: a partial line is kept as a list of pieces, joined once when its
+        end comes (appending to one bytes object and splitting it again on every read made an
+        80 MB report take seconds per student). A line longer than ``REPLY_MAX`` is not kept:
+        only its head, to tell whose it was, followed by ``_CUT``.
+        """
         closed = False
+        lines: list[bytes] = []
         try:
             while True:
                 chunk = os.read(self.fd, 1 << 20)
                 if not chunk:
                     closed = True
                     break
-                self.buffer += chunk
+                *ends, rest = chunk.split(b"\n")
+                for end in ends:
+                    lines.append(self._take(end))
+                self._keep(rest)
         except BlockingIOError:
             pass
-        *lines, self.buffer = self.buffer.split(b"\n")
         return lines, closed
+
+    def _keep(self, piece: bytes) -> None:
+        if self.pending_bytes <= REPLY_MAX:
+            self.pending.append(piece)
+        self.pending_bytes += len(piece)
+
+    def _take(self, end: bytes) -> bytes:
+        self._keep(end)
+        line = b"".join(self.pending)
+        if self.pending_bytes > REPLY_MAX:
+            line = line[:200] + _CUT
+        self.pending, self.pending_bytes = [], 0
+        return line
 
     def stop(self, *, force: bool = False) -> None:
         """End the process: close its input (it exits), or TERM then KILL its process group."""
@@ -330,7 +342,7 @@ class _Worker:
             try:
                 self.proc.wait(timeout=5)
                 return
-            except Exception:  # any failure to exit politely means force
+            except subprocess.TimeoutExpired:  # not exiting politely means force
                 pass
         # TERM first: the process then closes its sandbox, so the student's worker dies too.
         for sig, wait in ((signal.SIGTERM, 3.0), (signal.SIGKILL, None)):
@@ -339,7 +351,7 @@ class _Worker:
             try:
                 self.proc.wait(timeout=wait)
                 break
-            except Exception:  # TimeoutExpired: escalate to KILL
+            except subprocess.TimeoutExpired:  # escalate to KILL
                 continue
         with contextlib.suppress(OSError):
             self.proc.stdout.close()  # type: ignore[union-attr]
@@ -367,38 +379,107 @@ def _worker_main() -> int:
     signal.signal(signal.SIGTERM, on_term)
     if os.getppid() == 1:
         return 143
-    from grader.api import grade_many
     from grader.pool import Zygote
 
-    zygote = None
+    zygote: list[Zygote] = []  # kept for every chunk this process grades (see _grade_chunk)
     try:
         config = json.loads(sys.stdin.readline())
-        zygote = Zygote()  # kept for every chunk this process grades
-        hide = tuple(config["hide"])
+        zygote.append(Zygote())
         for line in sys.stdin:
-            items = json.loads(line)["items"]
-            # One pytest session and one zygote for the chunk; each student still gets a
-            # fresh, isolated worker of their own.
-            try:
-                reports = grade_many(config["assignment"], [i["path"] for i in items],
-                                     extra_hide=hide, launcher=zygote,
-                                     validate_report=bool(config.get("validate")))
-                replies = [{"id": i["id"], "report": r}
-                           for i, r in zip(items, reports, strict=True)]
-            except Exception:  # the supervisor writes the failure reports
-                error = traceback.format_exc()
-                replies = [{"id": i["id"], "error": error} for i in items]
+            _grade_chunk(config, json.loads(line)["items"], zygote, proto, stopping)
             if stopping:
                 return 143
-            for reply in replies:
-                proto.write(json.dumps(reply, allow_nan=False) + "\n")
-            proto.flush()
     except KeyboardInterrupt:
         return 143
     finally:
-        if zygote is not None:
-            zygote.close()
+        for z in zygote:
+            z.close()
     return 0
+
+
+def _grade_chunk(config: dict[str, Any], items: list[dict[str, str]], zygote: list[Any],
+                 proto: IO[str], stopping: list[bool]) -> None:
+    """Grade a chunk in one session, sending each student's reply as soon as it is ready.
+
+    An exception that ends the session fails nobody yet: the students it had not reported on
+    are graded again one by one, so that only the one it comes from gets the error. The
+    zygote (``zygote[0]``) is replaced first, in case it was what broke.
+    """
+    from grader.api import grade_many
+    from grader.pool import Zygote
+
+    sent: set[int] = set()
+
+    def reply(i: int, body: dict[str, Any]) -> None:
+        sent.add(i)
+        line = _reply_line(items[i]["id"], body)
+        # Each line at once: a batch interrupted now keeps every report already written.
+        with contextlib.suppress(OSError):  # the supervisor is gone; it stops this process
+            proto.write(line)
+            proto.flush()
+
+    try:
+        grade_many(config["assignment"], [i["path"] for i in items],
+                   extra_hide=tuple(config["hide"]), launcher=zygote[0],
+                   validate_report=bool(config.get("validate")),
+                   on_report=lambda i, report: reply(i, {"report": report}),
+                   on_error=lambda i, error: reply(i, {"error": error}))
+        for i in range(len(items)):
+            if i not in sent:  # never expected; without it the supervisor would wait it out
+                reply(i, {"error": "the grader gave no report for this submission"})
+    except Exception:  # noqa: BLE001 - the supervisor writes the failure report
+        if stopping:  # told to stop: pytest turned that into an error of the session
+            raise KeyboardInterrupt from None
+        error = traceback.format_exc()
+        rest = [i for i in range(len(items)) if i not in sent]
+        with contextlib.suppress(Exception):
+            zygote.append(Zygote())
+            zygote.pop(0).close()
+        if len(items) == 1:
+            for i in rest:
+                reply(i, {"error": error})
+            return
+        for i in rest:
+            _grade_chunk(config, [items[i]], zygote, proto, stopping)
+
+
+def _reply_line(sid: str, body: dict[str, Any]) -> str:
+    """One JSON line for the supervisor: the id first (a cut line still says whose it was)."""
+    if "error" in body:  # what a failure report keeps of it
+        body = {"error": str(body["error"])[-_DETAIL_KEPT:]}
+    try:
+        line = json.dumps({"id": sid, **body}, allow_nan=False)
+        if len(line) > REPORT_MAX and "report" in body:
+            line = json.dumps({"id": sid, "report": fit_report(body["report"], REPORT_MAX)},
+                              allow_nan=False)
+        return line + "\n"
+    except Exception:  # noqa: BLE001 - a report that cannot be sent fails its student only
+        return json.dumps({"id": sid, "error": "the report could not be sent:\n"
+                           + traceback.format_exc()}) + "\n"
+
+
+def fit_report(report: dict[str, Any], limit: int) -> dict[str, Any]:
+    """``report`` with its longest strings (messages, output) cut until its JSON is under
+    ``limit`` characters; scores and statuses are never touched. Raises ``ValueError`` when
+    even its structure is too large."""
+    for keep in (1 << 16, 1 << 12, 1 << 8):
+        report = _cut_strings(report, keep)
+        if len(json.dumps(report, allow_nan=False)) <= limit:
+            return report
+    raise ValueError(f"the report is larger than {limit} characters even with every text cut")
+
+
+def _cut_strings(node: Any, keep: int) -> Any:
+    if isinstance(node, str) and len(node) > keep:
+        return node[:keep] + f"... [{len(node) - keep} more characters cut: the report was too " \
+                             "large]"
+    if isinstance(node, dict):
+        return {k: _cut_strings(v, keep) for k, v in node.items()}
+    if isinstance(node, list):
+        if len(node) > keep and all(isinstance(v, str) for v in node):
+            node = [*node[:keep], f"... [{len(node) - keep} more lines cut]"]
+        return [_cut_strings(v, keep) for v in node]
+    return node
 
 
 # -- reports the supervisor writes itself -------------------------------------------------------
@@ -424,7 +505,7 @@ def failure_report(a: Assignment, student: Student, detail: str) -> dict[str, An
         scores=score_outcomes(outcomes, a.parts), assignment=a.name, status="internal-error",
         submission={"path": str(p), "kind": kind, "sha256": _submission_hash(p, a.module)},
         execution_time=0.0, isolation={"level": "none"}, message=text,
-        instructor={"detail": detail[-20000:]}, grader_version=__version__)
+        instructor={"detail": detail[-_DETAIL_KEPT:]}, grader_version=__version__)
     validate(report)
     return report
 
@@ -475,7 +556,7 @@ def progress_wanted(stream: IO[str]) -> bool:
 
 def batch(assignment: str | Path | Assignment, submissions: str | Path, out: str | Path, *,
           jobs: int | None = None, force: bool = False, progress: bool | None = None,
-          zip_limits: ZipLimits = ZipLimits(), per_worker: int = 1000,
+          zip_limits: ZipLimits = _ZIP_LIMITS, per_worker: int = 1000,
           grade_timeout: float | None = None, validate: bool = False,
           on_report: Callable[[str, dict[str, Any]], None] | None = None) -> BatchResult:
     """Grade every submission in ``submissions`` (a folder or a zip export) into ``out``.
@@ -518,8 +599,11 @@ def _batch(a: Assignment, source: Path, folder: Path, out: Path, *, started: flo
     log.write("start", students=len(students), jobs=jobs, assignment=a.name,
               source=str(source), grader_version=__version__)
     for name in ignored:
-        log.write("ignored", entry=name)
+        log.write("ignored", entry=name, reason=(
+            "hidden: the name starts with a dot" if name.startswith(".")
+            else "not a .py file, .ipynb notebook or folder"))
 
+    # Only what the gradebook and summary need stays in memory (see ``slim``).
     reports: dict[str, dict[str, Any]] = {}
     todo = []
     for s in students:
@@ -528,7 +612,7 @@ def _batch(a: Assignment, source: Path, folder: Path, out: Path, *, started: flo
         if report is None:
             todo.append(s)
         else:
-            reports[s.id] = report
+            reports[s.id] = slim(report)
             result.skipped.append(s.id)
             log.write("skip", student=s.id, status=report["status"])
 
@@ -536,13 +620,25 @@ def _batch(a: Assignment, source: Path, folder: Path, out: Path, *, started: flo
                     progress_wanted(sys.stderr) if progress is None else progress)
 
     def finish(student: Student, report: dict[str, Any], seconds: float) -> None:
-        from grader.report import to_json
-
-        _write_atomic(out / f"{student.id}.json", to_json(report))
-        reports[student.id] = report
+        """Write a student's report as soon as it comes; whatever is wrong with it (a string
+        that is not valid Unicode, a report that is not one) is that student's alone."""
+        try:
+            kept = slim(report)
+            _write_atomic(out / f"{student.id}.json", encode_report(report))
+        except Exception:  # noqa: BLE001 - the student gets a failure report instead
+            why = "the report could not be written:\n" + traceback.format_exc()
+            log.write("failed", student=student.id, reason=why[-2000:])
+            try:
+                report = failure_report(a, student, why)
+                kept = slim(report)
+                _write_atomic(out / f"{student.id}.json", encode_report(report))
+            except Exception:  # noqa: BLE001 - e.g. a full disk: the student stays missing
+                log.write("unwritten", student=student.id, reason=traceback.format_exc()[-2000:])
+                return
+        reports[student.id] = kept
         result.graded.append(student.id)
-        log.write("graded", student=student.id, status=report["status"],
-                  score=report["score"], seconds=round(seconds, 3))
+        log.write("graded", student=student.id, status=kept["status"],
+                  score=kept["score"], seconds=round(seconds, 3))
         if on_report is not None:
             on_report(student.id, report)
         bar.update(len(reports))
@@ -557,6 +653,13 @@ def _batch(a: Assignment, source: Path, folder: Path, out: Path, *, started: flo
     bar.update(len(reports), 0, force=True)
     try:
         pool.run(todo)
+    except KeyboardInterrupt:
+        # Every report graded so far is on disk, and the next run grades the rest; the
+        # gradebook and summary are written only by a run that saw every student.
+        log.write("interrupted", graded=len(result.graded), skipped=len(result.skipped),
+                  remaining=len(students) - len(reports),
+                  seconds=round(time.monotonic() - started, 3))
+        raise
     finally:
         bar.close()
     _write_outputs(a, out, students, reports, result)
@@ -646,6 +749,8 @@ class _Pool:
         self.tick = tick
         self.queue: list[Student] = []
         self.attempts: dict[str, int] = {}
+        self.alone: set[str] = set()
+        """Students graded in a session of their own (their session once ended badly)."""
         self.workers: list[_Worker | None] = []
         self.selector = selectors.DefaultSelector()
 
@@ -682,7 +787,13 @@ class _Pool:
                 current = self.workers[i] = _Worker(i, self.config, err)
                 self.selector.register(current.fd, selectors.EVENT_READ, i)
                 self.log.write("worker", pid=current.proc.pid)
-            chunk = [self.queue.pop() for _ in range(min(self._chunk_size(), len(self.queue)))]
+            size = self._chunk_size()
+            chunk = [self.queue.pop()]
+            # A student whose session ended badly is graded alone from then on, so that one
+            # submission that takes a grader process down takes nobody else's grade with it.
+            while (chunk[0].id not in self.alone and self.queue and len(chunk) < size
+                   and self.queue[-1].id not in self.alone):
+                chunk.append(self.queue.pop())
             current.give(chunk, self.timeout)
 
     def _wait(self) -> None:
@@ -699,6 +810,8 @@ class _Pool:
                 self._reply(w, line)
             if closed:
                 if w.students:
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        w.proc.wait(timeout=1)  # for its exit code, in the log
                     self._failed(w, f"the grader process exited (code {w.proc.poll()}) while "
                                     "grading")
                 self._retire(key.data, force=True)
@@ -719,27 +832,44 @@ class _Pool:
     def _reply(self, w: _Worker, line: bytes) -> None:
         if not w.students:
             return
-        try:
-            reply = json.loads(line)
-            student = next((s for s in w.students if isinstance(reply, dict)
-                            and s.id == reply.get("id")), None)
-        except ValueError:
-            student = None
+        reply: Any = None
+        if line.endswith(_CUT):
+            found = re.match(rb'\{"id": "([A-Za-z0-9._@+-]+)"', line)
+            student = w.students.get(found.group(1).decode()) if found else None
+            reply = {"error": f"the grader process sent a reply over {REPLY_MAX} bytes"}
+        else:
+            try:
+                reply = json.loads(line)
+                student = w.students.get(str(reply.get("id"))) if isinstance(reply, dict) \
+                    else None
+            except ValueError:
+                student = None
         if student is None:
             self._failed(w, f"unreadable reply from the grader process: {line[:200]!r}")
+            # Its later replies could not be told apart from a next chunk's: replace it.
+            self._retire(w.index, force=True)
             return
-        w.students.remove(student)
+        del w.students[student.id]
         w.done += 1
-        if "report" in reply:
-            self.finish(student, reply["report"], time.monotonic() - w.started)
+        w.replied()
+        report = reply.get("report")
+        if isinstance(report, dict):
+            self.finish(student, report, time.monotonic() - w.started)
         else:
             self._fail_one(student, str(reply.get("error", "no report")), w.started)
 
     def _failed(self, w: _Worker, why: str) -> None:
-        """Every student the process still had is retried (once) or given a failure report."""
-        students, w.students = w.students, []
+        """The students the process still had: one alone is retried (once) or given a failure
+        report; several are each graded again alone, at no cost to their tries (which of them
+        ended the session is not known)."""
+        students, w.students = list(w.students.values()), {}
+        if len(students) == 1:
+            self._fail_one(students[0], why, w.started)
+            return
         for student in students:
-            self._fail_one(student, why, w.started)
+            self.alone.add(student.id)
+            self.log.write("isolate", student=student.id, reason=why[-2000:])
+            self.queue.append(student)
 
     def _fail_one(self, student: Student, why: str, started: float) -> None:
         tries = self.attempts[student.id] = self.attempts.get(student.id, 0) + 1
@@ -747,9 +877,14 @@ class _Pool:
                        reason=why[-2000:])
         if tries < 2:
             self.queue.append(student)  # once more on a fresh process: it may be the machine
-        else:
-            self.finish(student, failure_report(self.a, student, why),
-                        time.monotonic() - started)
+            return
+        try:
+            report = failure_report(self.a, student, why)
+        except Exception:  # noqa: BLE001 - the student stays missing; the batch goes on
+            self.log.write("unwritten", student=student.id,
+                           reason=traceback.format_exc()[-2000:])
+            return
+        self.finish(student, report, time.monotonic() - started)
 
     def _retire(self, i: int, *, force: bool) -> None:
         w = self.workers[i]

@@ -91,17 +91,23 @@ def _forget_modules_under(folder: Path) -> None:
 
 
 def run_pytest(assignment: Assignment, sessions: Sessions | None, *, public_only: bool,
-               collect_only: bool = False, hidden_only: bool = False) -> list[Outcome]:
+               collect_only: bool = False, hidden_only: bool = False,
+               on_done: Callable[[int, list[Outcome]], None] | None = None) -> list[Outcome]:
     """Run (or only collect) the tests over every submission of ``sessions``.
 
     Returns one outcome per (submission, test), in run order; ``Outcome.index`` says which
     submission. With ``sessions=None`` the tests are only collected (one set of outcomes).
     ``public_only`` / ``hidden_only``: run only that set of tests.
+    ``on_done``: called with (index, outcomes) as soon as every test of a submission has run,
+    while the session goes on with the next one (the last one's come with the return value).
     """
     paths = ([] if hidden_only else [assignment.public_tests]) + \
         ([] if public_only else [assignment.hidden_tests])
-    state = GraderPlugin(assignment=assignment, sessions=sessions)
     json_report = JSONReport()
+    if sessions is not None and on_done is not None:
+        sessions = _Reporting(sessions, lambda i: on_done(i, _outcomes(state, _json_tests(
+            json_report), index=i)))
+    state = GraderPlugin(assignment=assignment, sessions=sessions)
     sink = io.StringIO()
     root = assignment.reference_root
     if root is not None and str(root) not in sys.path:
@@ -125,9 +131,21 @@ def run_pytest(assignment: Assignment, sessions: Sessions | None, *, public_only
         raise GraderInternalError(f"the tests of {assignment.name} could not run (pytest exit "
                                   f"code {int(code)}):\n{detail}")
     report = json_report.report or {}
-    by_id = {t["nodeid"]: t for t in report.get("tests", [])}
+    return _outcomes(state, {t["nodeid"]: t for t in report.get("tests", [])})
+
+
+def _json_tests(json_report: JSONReport) -> dict[str, dict[str, Any]]:
+    """pytest-json-report's per-test entries so far (it builds its report only at the end)."""
+    return dict(getattr(json_report, "_json_tests", {}))
+
+
+def _outcomes(state: GraderPlugin, by_id: dict[str, dict[str, Any]],
+              index: int | None = None) -> list[Outcome]:
+    """One outcome per collected test (of submission ``index`` only, if given)."""
     outcomes = []
     for nodeid, info in state.infos.items():
+        if index is not None and state.index_of.get(nodeid, 0) != index:
+            continue
         entry = by_id.get(nodeid, {})
         result = state.results.get(nodeid)
         status = entry.get("outcome", "failed")
@@ -140,6 +158,31 @@ def run_pytest(assignment: Assignment, sessions: Sessions | None, *, public_only
                                 messages=list(result.messages) if result else [],
                                 internal=result.internal if result else "", duration=duration))
     return outcomes
+
+
+class _Reporting:
+    """``Sessions`` that also says when a submission's tests are all done.
+
+    pytest closes submission i's session-scoped fixture while it sets up the first test of
+    submission i + 1, after every stage of i's last test was reported, and then opens i + 1:
+    that opening is when i is announced. A session that stops early (interrupted) never opens
+    the next one, so a submission whose tests did not all run is never announced; neither is
+    the last one (the caller has it when the session returns)."""
+
+    def __init__(self, inner: Sessions, done: Callable[[int], None]) -> None:
+        self.inner = inner
+        self.done = done
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def open(self, index: int) -> Any:
+        if index > 0:
+            self.done(index - 1)
+        return self.inner.open(index)
+
+    def close(self, index: int) -> None:
+        self.inner.close(index)
 
 
 class _Sessions:
@@ -174,39 +217,57 @@ class _Sessions:
 
 
 def run_many(assignment: Assignment, sandboxes: list[Sandbox], *,
-             public_only: bool = False, hidden_only: bool = False) -> list[RunResult]:
-    """Grade several submissions (one sandbox each, not yet launched) in one pytest session."""
+             public_only: bool = False, hidden_only: bool = False,
+             on_result: Callable[[int, RunResult], None] | None = None) -> list[RunResult]:
+    """Grade several submissions (one sandbox each, not yet launched) in one pytest session.
+
+    ``on_result``: called with (index, result) as soon as a submission's tests have all run
+    (a batch writes each report then, not at the end of the session); it must not raise.
+    The results then go only there (none is kept: the list returned is empty).
+    """
     sessions = _Sessions(sandboxes)
+    results: dict[int, RunResult | None] = {}
+
+    def done(index: int, outcomes: list[Outcome]) -> None:
+        result = _result(sandboxes[index], outcomes, sessions.failures.get(index))
+        results[index] = None if on_result is not None else result
+        if on_result is not None:
+            on_result(index, result)
+
     try:
         outcomes = run_pytest(assignment, sessions, public_only=public_only,
-                              hidden_only=hidden_only)
+                              hidden_only=hidden_only, on_done=done if on_result else None)
     finally:
         sessions.close_all()
     per_index: dict[int, list[Outcome]] = {i: [] for i in range(len(sandboxes))}
     for o in outcomes:
         per_index[o.index].append(o)
-    results = []
-    for i, sandbox in enumerate(sandboxes):
-        result = RunResult(outcomes=per_index[i], status="graded", isolation=sandbox.isolation,
-                           output=sandbox.output, events=list(sandbox.events))
-        failure = sessions.failures.get(i)
-        if failure is not None:
-            result.status = "timeout" if failure.kind == "timeout" else "import-error"
-            result.message = f"Your code could not be imported: {failure.message}"
-            result.detail = failure.detail
-            for o in result.outcomes:
-                o.status = "failed"
-                o.fraction = None
-                o.messages = [result.message]
-        if result.status == "graded" and any(o.status == "error" for o in result.outcomes):
-            # Set-up errors come from the grader or the tests, never from the submission:
-            # the grade cannot be trusted, and whoever runs the grader must hear of it.
-            result.status = "internal-error"
-            result.message = ("Some tests could not run because of a problem in the grader or "
-                              "the assignment's tests, not in your work; you will be graded again.")
-        result.seconds = sandbox.elapsed
-        results.append(result)
-    return results
+    for i in range(len(sandboxes)):
+        if i not in results:
+            done(i, per_index[i])
+    return [r for r in results.values() if r is not None]
+
+
+def _result(sandbox: Sandbox, outcomes: list[Outcome], failure: ImportFailure | None) -> RunResult:
+    """One submission's result from its outcomes and its worker."""
+    result = RunResult(outcomes=outcomes, status="graded", isolation=sandbox.isolation,
+                       output=sandbox.output, events=list(sandbox.events))
+    if failure is not None:
+        result.status = "timeout" if failure.kind == "timeout" else "import-error"
+        result.message = f"Your code could not be imported: {failure.message}"
+        result.detail = failure.detail
+        for o in result.outcomes:
+            o.status = "failed"
+            o.fraction = None
+            o.messages = [result.message]
+    if result.status == "graded" and any(o.status == "error" for o in result.outcomes):
+        # Set-up errors come from the grader or the tests, never from the submission:
+        # the grade cannot be trusted, and whoever runs the grader must hear of it.
+        result.status = "internal-error"
+        result.message = ("Some tests could not run because of a problem in the grader or "
+                          "the assignment's tests, not in your work; you will be graded again.")
+    result.seconds = sandbox.elapsed
+    return result
 
 
 def run_split(assignment: Assignment, sandbox: Sandbox, hidden_sandbox: Sandbox,

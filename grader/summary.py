@@ -135,7 +135,8 @@ def write_summary(out: str | Path, summary: Mapping[str, Any]) -> None:
     for name, text in (("summary.json", json.dumps(summary, indent=2, allow_nan=False) + "\n"),
                        ("summary.html", render_html(summary))):
         tmp = out / f".{name}.{os.getpid()}.tmp"
-        tmp.write_text(text, encoding="utf-8")
+        # A file name that is not UTF-8 (listed as ignored) shows as its escapes.
+        tmp.write_text(text, encoding="utf-8", errors="backslashreplace")
         os.replace(tmp, out / name)
 
 
@@ -280,7 +281,8 @@ def render_html(summary: Mapping[str, Any]) -> str:
                        f"<td><pre>{_E(a['message'])}</pre></td></tr>")
         out.append("</table>")
     if s["ignored"]:
-        out.append("<p>Entries that are not submissions and were ignored: "
+        out.append("<p>Entries that are not submissions (not a .py file, .ipynb notebook or "
+                   "folder, or hidden: the name starts with a dot) and were ignored: "
                    + ", ".join(_E(x) for x in s["ignored"]) + "</p>")
 
     out.append(f"<details><summary>All {len(s['scores'])} students</summary><table>"

@@ -430,9 +430,10 @@ def test_batch_without_submissions_is_a_usage_error(tmp_path: Path, capsys):
 
 def test_student_ids_are_safe_and_unique(tmp_path: Path):
     """Ids are file stems or folder names; clashes keep both, formulas and reserved names are
-    defused, hidden entries skipped and other files listed as ignored."""
+    defused; hidden entries and other files are not graded but listed as ignored (a student's
+    ``.hidden.py`` must not vanish), system files skipped."""
     for name in ("alice.py", "alice.ipynb", "+cmd.py", "summary.py", "bob", ".hidden.py",
-                 "readme.pdf", "carol smith.py"):
+                 "readme.pdf", "carol smith.py", ".DS_Store", "__MACOSX"):
         p = tmp_path / name
         if "." in name:
             p.write_text("x = 1\n")
@@ -441,7 +442,7 @@ def test_student_ids_are_safe_and_unique(tmp_path: Path):
     students, ignored = discover(tmp_path)
     assert [s.id for s in students] == ["_+cmd", "alice.ipynb", "alice.py", "bob",
                                         "carol_smith", "summary_"]
-    assert ignored == ["readme.pdf"]
+    assert ignored == [".hidden.py", "readme.pdf"]
 
 
 def test_progress_bar_only_at_a_terminal_outside_ci(monkeypatch):
@@ -564,3 +565,422 @@ def test_grader_process_is_replaced_after_per_worker_students(tmp_path: Path):
         == {alone}
     pids = [e["pid"] for e in read_log(out / "batch.log") if e["event"] == "worker"]
     assert len(pids) == len(set(pids)) == 3
+
+
+# -- one student's failure stays that student's ------------------------------------------------
+
+#: Loaded by every Python process started with ``PYTHONPATH`` pointing at its folder; in a batch's
+#: grader process it breaks the grader itself on the submissions whose path names a fault. This
+#: is how a bug of the grader (or an attack that finds one) looks to the supervisor.
+FAULTS = '''
+import os
+import sys
+
+if sys.orig_argv[-2:] == ["grader.batch", "--worker"]:
+    import grader.api as api
+
+    original_report = api._report
+    original_hidden = api._hidden
+
+    def fault(path):
+        name = os.path.basename(str(path))
+        return name.split("fault_")[1].split(".")[0] if "fault_" in name else None
+
+    def report(a, sub, *args, **kwargs):
+        kind = fault(sub.path)
+        if kind == "report":
+            raise OverflowError("cannot convert float infinity to integer")
+        if kind == "exit":
+            os._exit(3)
+        result = original_report(a, sub, *args, **kwargs)
+        if kind == "surrogate":
+            result["output"] += "\\nNote: \\ud800"
+            result["tests"][0]["output"] = "\\udcff" + result["tests"][0]["output"]
+        if kind == "huge":
+            result["instructor"]["detail"] = "x" * (40 * 1024 * 1024)
+        if kind == "nan":
+            result["execution_time"] = float("nan")
+        return result
+
+    def hidden(a, sub, extra_hide):
+        if fault(sub.path) == "session":
+            raise RuntimeError("the session broke")
+        return original_hidden(a, sub, extra_hide)
+
+    api._report = report
+    api._hidden = hidden
+'''
+#: What a student whose grading failed reads.
+GRADER_FAILED = ("Grading failed because of a problem in the grader, not in your work; your "
+                 "submission will be graded again.")
+
+
+def _attacker_class(tmp_path: Path) -> tuple[Path, dict[str, Path]]:
+    """15 honest students, the submissions of issue 14 that broke batches, and copies of a
+    correct submission that break the grader itself (see FAULTS); returns the folder and
+    each student's file."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    files: dict[str, Path] = {}
+    stems = ["correct", "mistake_relu_grad", "starter"]
+    for i in range(15):
+        files[f"c{i:02d}"] = EXAMPLES / f"{stems[i % 3]}.py"
+        shutil.copyfile(files[f"c{i:02d}"], subs / f"c{i:02d}.py")
+    # A cell whose tags are a number, not a list: the loader itself fails on it.
+    nb = json.loads(nbformat.writes(nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell((EXAMPLES / "correct.py").read_text())])))
+    nb["cells"][0]["metadata"]["tags"] = 5
+    (subs / "a_tags.ipynb").write_text(json.dumps(nb))
+    # Every function raises with a lone surrogate as its message.
+    (subs / "a_surrogate.py").write_text((EXAMPLES / "starter.py").read_text().replace(
+        "raise NotImplementedError", 'raise ValueError("\\ud800")'))
+    # Typed answers that are not finite.
+    (subs / "a_inf").mkdir()
+    shutil.copyfile(EXAMPLES / "complete" / "backprop.py", subs / "a_inf" / "backprop.py")
+    (subs / "a_inf" / "answers.toml").write_text((EXAMPLES / "complete" / "answers.toml")
+                                                  .read_text().replace("= 1\n", "= inf\n", 1))
+    files["a_inf"] = subs / "a_inf"
+    for kind in ("report", "session", "exit", "surrogate", "huge", "nan"):
+        shutil.copyfile(EXAMPLES / "correct.py", subs / f"fault_{kind}.py")
+    (subs / ".dotfile.py").write_text((EXAMPLES / "correct.py").read_text())
+    # Raises at import with a lone surrogate: the summary quotes its message.
+    (subs / "a_import.py").write_text('raise ValueError("\\ud800")\n')
+    # File names that are not UTF-8: a student's and one that is not a submission.
+    shutil.copyfile(EXAMPLES / "correct.py", subs / os.fsdecode(b"b\xffd.py"))
+    files["b_d"] = EXAMPLES / "correct.py"
+    (subs / os.fsdecode(b"n\xffotes.txt")).write_text("hello\n")
+    return subs, files
+
+
+@pytest.mark.slow
+def test_attackers_and_grader_failures_cost_only_their_own_grade(  # noqa: PLR0915 - one batch
+        tmp_path: Path, monkeypatch, capsys):  # checked from every side: it costs seconds
+    """A class of 15 graded in mixed chunks with students who break the loader, write text that
+    is not Unicode, or break the grader (an exception building one report, one that ends the
+    session, a grader process that exits mid-chunk, a report of 40 MB, one that is not JSON):
+    every classmate gets the report ``grade`` gives them alone, each culprit a schema-valid
+    report of its own, the gradebook and summary are written, the batch exits 1 (the grader
+    failed on someone), no grader process is left, and a re-run grades only the failed ones."""
+    (tmp_path / "inject").mkdir()
+    (tmp_path / "inject" / "sitecustomize.py").write_text(FAULTS)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(tmp_path / "inject"), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    assignment = small_assignment(tmp_path)
+    subs, files = _attacker_class(tmp_path)
+    out = tmp_path / "out"
+    alone = {p: outcome(grade(assignment, p)) for p in set(files.values())}
+
+    assert main(["batch", str(assignment), str(subs), "-o", str(out), "-j", "1"]) == 1
+    err = capsys.readouterr().err
+    reports = {p.stem: p for p in out.glob("*.json")}
+    assert sorted(reports) == sorted([*files, "a_surrogate", "a_tags", "a_import",
+                                      *(f"fault_{k}" for k in ("report", "session", "exit",
+                                                               "surrogate", "huge", "nan")),
+                                      "summary"])
+    loaded = {}
+    for sid, path in reports.items():
+        if sid == "summary":
+            continue
+        # Valid UTF-8 (a lone surrogate became U+FFFD) and valid against the schema.
+        loaded[sid] = json.loads(path.read_bytes().decode("utf-8"))
+        validate(loaded[sid])
+        assert path.stat().st_size < 20 * 1024 * 1024, sid
+    for sid, source in files.items():
+        assert loaded[sid]["status"] == "graded", sid
+        assert outcome(loaded[sid]) == alone[source], sid
+    correct = alone[EXAMPLES / "correct.py"]
+    assert outcome(loaded["fault_huge"]) == outcome(loaded["fault_surrogate"]) == correct
+    assert "more characters cut: the report was too large" in \
+        loaded["fault_huge"]["instructor"]["detail"]
+    assert loaded["fault_surrogate"]["output"].endswith("Note: \ufffd")
+    assert loaded["a_surrogate"]["score"] == 0 and loaded["a_surrogate"]["status"] == "graded"
+    assert "\ud800" not in reports["a_surrogate"].read_text(encoding="utf-8")
+    assert (loaded["a_import"]["status"], loaded["a_import"]["score"]) == ("import-error", 0)
+    # The notebook the loader fails on is the grader's failure until the loader reports it as
+    # a load error; then it is the student's, with its score 0 all the same.
+    failed = sorted(sid for sid, r in loaded.items() if r["status"] == "internal-error")
+    culprits = ["fault_exit", "fault_nan", "fault_report", "fault_session"]
+    assert failed in (["a_tags", *culprits], culprits)
+    assert f"the grader failed on {', '.join(failed)}" in err
+    assert loaded["a_tags"]["score"] == 0
+    for sid in failed:
+        assert loaded[sid]["score"] == 0
+        assert loaded[sid]["output"].splitlines()[1] == GRADER_FAILED
+    rows = list(csv.reader(io.StringIO((out / "gradebook.csv").read_text())))
+    assert {r[0]: r[-1] for r in rows[1:]} == {sid: r["status"] for sid, r in loaded.items()}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["students"] == len(loaded)
+    assert summary["ignored"] == [".dotfile.py", os.fsdecode(b"n\xffotes.txt")]
+    page = (out / "summary.html").read_text(encoding="utf-8")
+    assert "n\\udcffotes.txt" in page and "a_import" in page
+
+    log = list(read_log(out / "batch.log"))
+    events = collections.defaultdict(list)
+    for e in log:
+        events[e.get("student")].append(e["event"])
+    for sid in files:
+        assert events[sid][-1] == "graded" and "failed" not in events[sid], sid
+    assert events["fault_exit"][-3:] == ["retry", "failed", "graded"]
+    assert [(e["entry"], e["reason"]) for e in log if e["event"] == "ignored"] == [
+        (".dotfile.py", "hidden: the name starts with a dot"),
+        (os.fsdecode(b"n\xffotes.txt"), "not a .py file, .ipynb notebook or folder")]
+    workers = [e["pid"] for e in log if e["event"] == "worker"]
+    assert not any(_alive(pid) for pid in workers), "grader processes outlived the batch"
+    deadline = time.monotonic() + 10  # a worker's end is signalled, not waited for
+    while _in_sessions(set(workers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _in_sessions(set(workers)), "processes of the grader processes outlived them"
+
+    again = grader.batch(assignment, subs, out, jobs=2, progress=False)
+    assert sorted(again.graded) == failed
+    assert sorted(again.skipped) == sorted(set(loaded) - set(failed))
+
+
+def _in_sessions(sids: set[int]) -> list[int]:
+    """Live processes in any of these sessions (each grader process leads its own; the workers
+    it starts stay in it unless they start their own, in which case they die with their
+    grader anyway)."""
+    found = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[3]) in sids:
+            found.append(int(stat_file.parent.name))
+    return found
+
+
+def test_reply_lines_are_read_in_linear_time_and_capped(tmp_path: Path, monkeypatch):
+    """The supervisor reads an 80 MB reply that arrives in 64 KiB pieces in well under a second
+    (it took seconds when every read re-split the whole buffer), and a reply over the cap is
+    dropped but for its head, which still names the student."""
+    import threading
+
+    import grader.batch as gb
+
+    monkeypatch.setattr(gb, "REPLY_MAX", 50 * 1024 * 1024)
+    read_end, write_end = os.pipe()
+    w = gb._Worker.__new__(gb._Worker)
+    w.fd, w.pending, w.pending_bytes = read_end, [], 0
+    os.set_blocking(read_end, False)
+    small = json.dumps({"id": "ann", "report": {"output": "y" * 30_000_000}}).encode()
+    big = b'{"id": "bob", "report": "' + b"z" * 80_000_000 + b'"}'
+
+    def write() -> None:
+        with os.fdopen(write_end, "wb") as f:
+            for data in (small, b"\n", big, b"\n", b'{"id": "cat"}\n'):
+                for k in range(0, len(data), 1 << 16):
+                    f.write(data[k:k + (1 << 16)])
+
+    thread = threading.Thread(target=write)
+    started = time.monotonic()
+    thread.start()
+    lines: list[bytes] = []
+    closed = False
+    while not closed:
+        got, closed = w.read_lines()
+        lines += got
+        time.sleep(0.001)
+    thread.join()
+    os.close(read_end)
+    assert time.monotonic() - started < 5
+    assert lines[0] == small
+    assert lines[1].startswith(b'{"id": "bob", "report": "zzz') and lines[1].endswith(gb._CUT)
+    assert len(lines[1]) < 300
+    assert lines[2] == b'{"id": "cat"}'
+
+
+def test_reports_are_cut_to_fit_and_made_valid_utf8():
+    """A report too large to send has its longest texts cut (scores untouched); one with a lone
+    surrogate is written with U+FFFD in its place."""
+    from grader.batch import encode_report, fit_report
+
+    report = {"score": 1.5, "tests": [{"output": "m" * 100_000, "score": 1.5}],
+              "notes": ["n"] * 100_000, "instructor": {"detail": "d" * 5_000_000}}
+    fitted = fit_report(report, 200_000)
+    assert len(json.dumps(fitted)) <= 200_000
+    assert fitted["score"] == 1.5 and fitted["tests"][0]["score"] == 1.5
+    assert fitted["instructor"]["detail"].startswith("d" * 256)
+    assert fitted["instructor"]["detail"].endswith("more characters cut: the report was too "
+                                                   "large]")
+    with pytest.raises(ValueError, match="even with every text cut"):
+        fit_report({"tests": [{"score": 1}] * 100_000}, 1000)
+    data = encode_report({"output": "a\ud800b", "tests": [{"x\udcff": ["\ud83d"]}]})
+    assert json.loads(data.decode("utf-8")) == {"output": "a\ufffdb",
+                                                 "tests": [{"x\ufffd": ["\ufffd"]}]}
+
+
+@pytest.mark.slow
+def test_interrupted_batch_keeps_each_report_graded_so_far(tmp_path: Path):
+    """SIGINT while a chunk is being graded: the reports already graded in it are on disk (each
+    is written as it is graded, not with its chunk), batch.log says the run was interrupted,
+    the batch exits 130, no grader process is left, and the next run grades only the rest."""
+    assignment = small_assignment(tmp_path)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for i in range(12):
+        shutil.copyfile(EXAMPLES / "correct.py", subs / f"st{i:02d}.py")
+    # The third student of the first chunk (of six: one grader process) hangs at import for
+    # import_seconds (3 s): the two before it must be written long before the chunk ends.
+    shutil.copyfile(HOSTILE / "exhaust_import_loop.py", subs / "st02.py")
+    out = tmp_path / "out"
+    proc = _start_batch(assignment, subs, out, jobs=1)
+    deadline = time.monotonic() + 60
+    while len(list(out.glob("st*.json"))) < 2 and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read().decode()  # type: ignore[union-attr]
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()
+    finished = sorted(p.stem for p in out.glob("st*.json"))
+    assert finished == ["st00", "st01"]
+    log = list(read_log(out / "batch.log"))
+    assert [e["event"] for e in log if e.get("student") in finished] == ["graded", "graded"]
+    stop = [e for e in log if e["event"] == "interrupted"]
+    assert len(stop) == 1 and (stop[0]["graded"], stop[0]["remaining"]) == (2, 10)
+    workers = [e["pid"] for e in log if e["event"] == "worker"]
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers)
+    assert not (out / "gradebook.csv").exists()
+    result = grader.batch(assignment, subs, out, jobs=2, progress=False)
+    assert result.ok and sorted(result.skipped) == finished
+    assert result.statuses["st02"] == "timeout"
+
+
+# -- zip exports that cannot be extracted as they are --------------------------------------------
+
+def _raw_zip(path: Path, members: list[tuple[str, bytes]]) -> Path:
+    """A zip with exactly these members, duplicates included."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about duplicate names
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in members:
+                zf.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize(("members", "words"), [
+    ([("alice.py", b"x = 1\n"), ("alice.py", b"x = 2\n")], "in the archive twice"),
+    ([("bob/a.py", b"x = 1\n"), ("bob/./a.py", b"x = 2\n")], "in the archive twice"),
+    ([("bob", b"x = 1\n"), ("bob/backprop.py", b"x = 2\n")], "both a file and a folder"),
+    ([("bob/backprop.py", b"x = 2\n"), ("bob", b"x = 1\n")], "both a file and a folder"),
+    ([("bob/", b""), ("bob", b"x = 1\n")], "both a file and a folder"),
+    ([("a" * 300 + ".py", b"x = 1\n")], "longer than 255 bytes"),
+    ([("/".join(["d" * 200] * 6) + "/x.py", b"x = 1\n")], "longer than 255 bytes"),
+    # 40 files of 512 KiB, each under the old 1 MiB floor of the ratio check.
+    ([(f"s{i}.py", b"\0" * (512 * 1024)) for i in range(40)], "zip bomb"),
+])
+def test_archives_that_cannot_be_extracted_are_usage_errors(tmp_path: Path, capsys, members,
+                                                            words):
+    """Duplicate members, a name that is a file and a folder, names no file system takes and
+    many small bombs are refused before anything is written, and the CLI exits 2 with the
+    reason (not a traceback and exit 1)."""
+    archive = _raw_zip(tmp_path / "bad.zip", members)
+    with pytest.raises(UnsafeArchiveError, match=words):
+        extract_zip(archive, tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+    assert main(["batch", "cs189_hw4_backprop", str(archive), "-o", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+
+
+def test_archive_ratio_counts_every_file_and_the_whole(tmp_path: Path):
+    """Small files are ratio-checked too (above 4 KiB), and many files under that floor still
+    count in the archive's own ratio."""
+    one = _raw_zip(tmp_path / "one.zip", [("a.py", b"\0" * (100 * 1024))])
+    with pytest.raises(UnsafeArchiveError, match=r"'a\.py' compresses 102400 bytes"):
+        extract_zip(one, tmp_path / "x")
+    many = _raw_zip(tmp_path / "many.zip", [(f"s{i}.py", b"\0" * 4000) for i in range(2000)])
+    with pytest.raises(UnsafeArchiveError, match=r"many\.zip compresses 8000000 bytes"):
+        extract_zip(many, tmp_path / "y", ZipLimits(max_ratio=50))
+    fine = _raw_zip(tmp_path / "fine.zip", [("s.py", b"\0" * 4000), ("t.py", os.urandom(9000))])
+    assert sorted(p.name for p in extract_zip(fine, tmp_path / "z").iterdir()) == ["s.py", "t.py"]
+
+
+def test_a_member_that_fails_to_extract_is_a_usage_error(tmp_path: Path):
+    """A member whose data is damaged (here: its CRC does not match) is a usage error, and
+    nothing half-extracted is left."""
+    archive = tmp_path / "bad.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("a.py", b"x = 1\n")
+        zf.writestr("b.py", b"hello world, this is b\n")
+    data = archive.read_bytes()
+    archive.write_bytes(data.replace(b"hello world", b"HELLO world"))
+    with pytest.raises(grader.errors.UsageError, match=r"could not be extracted.*Bad CRC"):
+        extract_zip(archive, tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+def test_hidden_entries_are_listed_as_ignored_with_their_reason(tmp_path: Path):
+    """A ``.dotfile.py`` is not graded, but the summary lists it and says why (batch.log too:
+    see the class with attackers)."""
+    (tmp_path / ".dotfile.py").write_text("x = 1\n")
+    (tmp_path / "ann.py").write_text("x = 1\n")
+    students, ignored = discover(tmp_path)
+    assert [s.id for s in students] == ["ann"] and ignored == [".dotfile.py"]
+    page = render_html(summarize({"ann": _report(10.0)}, ignored=ignored))
+    assert "hidden: the name starts with a dot) and were ignored: .dotfile.py" in page
+
+
+def test_submission_the_loader_chokes_on_does_not_stop_the_batch(tmp_path: Path):
+    """The supervisor's hash of a submission is empty (not an exception) for a file the
+    loader fails on in any way."""
+    from grader.assignment import resolve
+    from grader.batch import Student, _submission_hash, failure_report
+
+    nb = json.loads(nbformat.writes(nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("x = 1\n")])))
+    nb["cells"][0]["metadata"]["tags"] = 5
+    (tmp_path / "tags.ipynb").write_text(json.dumps(nb))
+    assert _submission_hash(tmp_path / "tags.ipynb", "backprop") == ""
+    # With --force no finished report is read, and the failure report hashes it again.
+    report = failure_report(resolve("cs189_hw4_backprop"),
+                            Student("tags", tmp_path / "tags.ipynb"), "detail")
+    validate(report)
+    assert (report["status"], report["score"], report["submission"]["sha256"]) == (
+        "internal-error", 0, "")
+
+
+def test_slim_reports_give_the_same_gradebook_and_summary():
+    """What the supervisor keeps of each report gives the gradebook and summary the full
+    reports give."""
+    from grader.batch import slim
+
+    reports = {"a": _report(10.0), "b": _report(5.0, "import-error", (True, False),
+                                                "Score: 5\n" + "why " * 5000)}
+    for r in reports.values():
+        r["instructor"] = {"detail": "x" * 100_000}
+        r["tests"][0]["output"] = "m" * 100_000
+    kept = {sid: slim(r) for sid, r in reports.items()}
+    assert gradebook_rows(kept) == gradebook_rows(reports)
+    full, small = summarize(reports), summarize(kept)
+    full.pop("generated"), small.pop("generated")
+    assert small == full
+    assert len(json.dumps(kept)) < 20_000
+
+
+def test_a_cut_reply_fails_only_its_student(tmp_path: Path):
+    """A reply too long to read fails the student it names (tried again once), not the others
+    of its chunk, who are still awaited from the same process."""
+    import grader.batch as gb
+    from grader.assignment import resolve
+
+    log = gb._Log(tmp_path / "batch.log")
+    finished: list[str] = []
+    pool = gb._Pool(resolve("cs189_hw4_backprop"), config={}, state=tmp_path, jobs=1,
+                    per_worker=10, timeout=5.0, log=log, tick=lambda running: None,
+                    finish=lambda student, report, seconds: finished.append(student.id))
+    w = gb._Worker.__new__(gb._Worker)
+    w.students = {sid: gb.Student(sid, tmp_path / f"{sid}.py") for sid in ("ann", "bob")}
+    w.started, w.timeout, w.deadline, w.done, w.index = time.monotonic(), 5.0, 0.0, 0, 0
+    pool._reply(w, b'{"id": "bob", "report": {"score": 1' + gb._CUT)
+    assert list(w.students) == ["ann"] and [s.id for s in pool.queue] == ["bob"]
+    assert [(e["event"], e["student"]) for e in read_log(tmp_path / "batch.log")] == [
+        ("retry", "bob")]
+    pool._reply(w, b'{"id": "ann", "report": {"score": 1}}')
+    assert finished == ["ann"] and not w.students
