@@ -927,20 +927,23 @@ def test_hidden_entries_are_listed_as_ignored_with_their_reason(tmp_path: Path):
     assert "hidden: the name starts with a dot) and were ignored: .dotfile.py" in page
 
 
-def test_submission_the_loader_chokes_on_does_not_stop_the_batch(tmp_path: Path):
+def test_submission_the_loader_chokes_on_does_not_stop_the_batch(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """The supervisor's hash of a submission is empty (not an exception) for a file the
-    loader fails on in any way."""
+    loader fails on in any way, even with an exception the loader does not promise."""
+    import grader.load
     from grader.assignment import resolve
     from grader.batch import Student, _submission_hash, failure_report
 
-    nb = json.loads(nbformat.writes(nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell("x = 1\n")])))
-    nb["cells"][0]["metadata"]["tags"] = 5
-    (tmp_path / "tags.ipynb").write_text(json.dumps(nb))
-    assert _submission_hash(tmp_path / "tags.ipynb", "backprop") == ""
+    def choke(*_a: object, **_k: object) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    (tmp_path / "deep.py").write_text("x = 1\n")
+    monkeypatch.setattr(grader.load, "load_submission", choke)
+    assert _submission_hash(tmp_path / "deep.py", "backprop") == ""
     # With --force no finished report is read, and the failure report hashes it again.
     report = failure_report(resolve("cs189_hw4_backprop"),
-                            Student("tags", tmp_path / "tags.ipynb"), "detail")
+                            Student("deep", tmp_path / "deep.py"), "detail")
     validate(report)
     assert (report["status"], report["score"], report["submission"]["sha256"]) == (
         "internal-error", 0, "")
