@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from grader import check_array, check_scalar, check_true, points
+from grader import check_array, check_scalar, check_true, keys_of, points
 
 
 def _field(result: Any, key: str, function: str) -> Any:
@@ -21,7 +21,7 @@ def _field(result: Any, key: str, function: str) -> Any:
     check_true(isinstance(result, dict),
                f"{function} should return a dict, got {type(result).__name__}")
     check_true(key in result, f"{function} should return a dict with key {key!r}; "
-               f"got keys {sorted(result)}")
+               f"got keys {keys_of(result)}")
     return result[key]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader import check_array, check_true, points
+from grader import check_array, check_true, keys_of, points
 
 # The hidden draw of the section-4 data; chosen by measurement (reference/data/mathml_regression.py
 # says how) and checked equal to FRESH_SEED there by tests/test_reference_mathml.py.
@@ -35,7 +35,7 @@ def _entry(result: object, key: str, function: str) -> object:
         isinstance(result, dict), f"{function}() must return a dict; got {type(result).__name__}"
     )
     assert isinstance(result, dict)
-    check_true(key in result, f"{function}() returned no '{key}' entry (keys: {sorted(result)})")
+    check_true(key in result, f"{function}() returned no '{key}' entry (keys: {keys_of(result)})")
     return result[key]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader import check_array, check_true, points
+from grader import check_array, check_true, keys_of, points
 
 # Inputs: eight samples of y = 1.5 x1 - 2 x2 + 0.5 x3 + 3 plus a little noise.
 X_PUB = np.array(
@@ -96,7 +96,7 @@ def _entry(result: object, key: str, function: str) -> object:
         isinstance(result, dict), f"{function}() must return a dict; got {type(result).__name__}"
     )
     assert isinstance(result, dict)
-    check_true(key in result, f"{function}() returned no '{key}' entry (keys: {sorted(result)})")
+    check_true(key in result, f"{function}() returned no '{key}' entry (keys: {keys_of(result)})")
     return result[key]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader import check_array, check_true, points
+from grader import check_array, check_true, keys_of, points
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "regression.csv"
 N_TRAIN = 120
@@ -64,7 +64,7 @@ def _entry(result: object, key: str, function: str) -> object:
         isinstance(result, dict), f"{function}() must return a dict; got {type(result).__name__}"
     )
     assert isinstance(result, dict)
-    check_true(key in result, f"{function}() returned no '{key}' entry (keys: {sorted(result)})")
+    check_true(key in result, f"{function}() returned no '{key}' entry (keys: {keys_of(result)})")
     return result[key]
 
 
