@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CheckFailed",
     "SubmissionError",
+    "as_floats",
     "batch",
     "brief",
     "check_array",
@@ -27,6 +28,7 @@ __all__ = [
 
 _LAZY = {
     "CheckFailed": "grader.checks",
+    "as_floats": "grader.checks",
     "check_array": "grader.checks",
     "check_scalar": "grader.checks",
     "check_true": "grader.checks",
