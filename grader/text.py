@@ -126,6 +126,8 @@ def _repr_head(value: Any, limit: int) -> str:
 
 
 def _emit(text: str, out: list[str], left: list[int]) -> None:
+    if left[0] <= 0:
+        return  # already cut (and marked) within this value
     if len(text) > left[0]:
         text = text[:max(left[0], 0)] + "..."
     out.append(text)
