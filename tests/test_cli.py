@@ -242,3 +242,17 @@ def test_format_check_escapes_names_and_report_output():
         "a\\x1b[2J: public tests only (hidden tests run when you hand in)", "",
         "  FAIL  1        n\\r  0/1", "        line one", "        line\\rtwo", "",
         "Score: 0 / 1", "Note: x\\r\\x07", ""][:-1]
+
+
+def test_check_on_the_terminal_attack_of_the_corpus(capsys):
+    """The corpus's terminal attack through `grader check`: every control character printed as
+    an escape, the forged PASS line only inside an indented message."""
+    sub = ROOT / "submissions" / "hostile" / "text_terminal_escapes.py"
+    assert main(["check", "mathml_hw4", str(sub)]) == 0
+    out = capsys.readouterr().out
+    assert not any(c in out for c in "\r\x07\x1b\x9b\u202e")
+    forged = [line for line in out.splitlines() if "141.25/141.25" in line]
+    assert forged and all(line.startswith("        ") and not line.lstrip().startswith("PASS")
+                          for line in forged)
+    assert ("        calling `forward` raised ValueError: \\r  PASS  3.1.1    forward pass  "
+            "141.25/141.25\\x1b[K\\x1b[2J\\x1b[H\\x1b]0;all tests passed\\x07") in out
