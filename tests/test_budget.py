@@ -105,3 +105,28 @@ def test_tests_within_budget_are_untouched(tiny, write_sub, split):
 
 def _correct() -> str:
     return (Path(__file__).parent / "fixtures" / "subs" / "correct.py").read_text()
+
+
+def test_the_budget_never_interrupts_an_exchange_with_the_worker():
+    """A budget signal arriving while the grader is in the sandbox's or the codec's code (a
+    request half sent, a reply half read) is put off, not raised there; elsewhere it raises."""
+    import signal
+    import sys
+
+    from grader import sandbox
+    from grader.plugin import TrustedBudgetExceeded, _TrustedBudget
+
+    budget = _TrustedBudget(cpu_seconds=100, wall_seconds=100, memory_mb=0)
+    budget.armed = True
+    inside: dict[str, object] = {}
+    code = compile("frame = sys._getframe()", sandbox.__file__, "exec")
+    exec(code, {"sys": sys}, inside)  # a frame that says it runs sandbox.py
+    try:
+        budget._on_signal(signal.SIGALRM, inside["frame"])  # put off: no exception
+        assert budget.armed
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 0  # tried again shortly
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    with pytest.raises(TrustedBudgetExceeded, match="more than 100 s of wall time"):
+        budget._on_signal(signal.SIGALRM, sys._getframe())
+    assert not budget.armed
