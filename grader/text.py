@@ -149,14 +149,18 @@ def keys_of(mapping: Mapping[Any, Any], limit: int = 20) -> str:
 def bound_messages(messages: list[str], limit: int = TEST_CHARS) -> list[str]:
     """A test's messages, each cleaned, together at most about ``limit`` characters."""
     out = []
-    left = limit
+    left = limit - _RESERVE  # room for the markers, so the joined text stays within `limit`
     for i, m in enumerate(messages):
         if left <= 0:
             out.append(f"[... {len(messages) - i} more messages cut]")
             break
-        out.append(cut(m, left))
-        left -= len(m)
+        kept = cut(m, left)
+        out.append(kept)
+        left -= len(kept) + 1  # and the newline that joins it to the next
     return out
+
+
+_RESERVE = 80
 
 
 def bound_notes(notes: list[str]) -> list[str]:
