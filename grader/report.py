@@ -27,19 +27,38 @@ def build_report(*, scores: Scores, assignment: str, status: str, submission: di
 
     Every string in it is valid Unicode, and student-derived text is held to the budgets of
     ``grader.text`` (per test, per report, instructor section): here, in one place, whatever
-    the caller passes.
+    the caller passes. The budgets count characters; a report whose JSON is still over
+    ``text.MAX_REPORT_CHARS`` (text made of characters JSON escapes to six each) is built again
+    with every budget divided by 4, until it fits.
     """
+    args: dict[str, Any] = {
+        "scores": scores, "assignment": assignment, "status": status, "submission": submission,
+        "execution_time": execution_time, "isolation": isolation, "message": message,
+        "notes": list(notes or ()), "instructor": instructor or {},
+        "grader_version": grader_version, "public_only": public_only}
+    for shrink in (1, 4, 16, 64, 256):
+        report = _assemble(shrink=shrink, **args)
+        if len(json.dumps(report)) <= text.MAX_REPORT_CHARS:
+            break
+    return report
+
+
+def _assemble(*, scores: Scores, assignment: str, status: str,
+              submission: dict[str, Any], execution_time: float, isolation: dict[str, Any],
+              message: str, notes: list[str], instructor: dict[str, Any], grader_version: str,
+              public_only: bool, shrink: int) -> dict[str, Any]:
+    """The report, with every text budget divided by ``shrink``."""
     lines = [f"Score: {_num(scores.score)} / {_num(scores.max_score)}"]
     if message:
-        lines.append(text.cut(message, text.TEST_CHARS))
-    for note in text.bound_notes(list(notes or ())):
+        lines.append(text.cut(message, text.TEST_CHARS // shrink))
+    for note in text.bound_notes(notes, text.NOTE_CHARS // shrink):
         lines.append(f"Note: {note}")
     if public_only:
         lines.append("Only the public tests were run; the final grade also uses hidden tests.")
-    outputs = _bounded_outputs([t.output for t in scores.tests])
+    outputs = _bounded_outputs([t.output for t in scores.tests], shrink)
     submission = dict(submission)
     if isinstance(submission.get("notes"), list):
-        submission["notes"] = text.bound_notes(submission["notes"])
+        submission["notes"] = text.bound_notes(submission["notes"], text.NOTE_CHARS // shrink)
     report = {
         "score": scores.score,
         "max_score": scores.max_score,
@@ -72,19 +91,20 @@ def build_report(*, scores: Scores, assignment: str, status: str, submission: di
     }
     # Everything else (names, paths, ids) cleaned and held to a size of its own, then the
     # instructor section to its budget: tracebacks keep their ends.
-    report = text.clean_tree(report, text.INSTRUCTOR_STRING_CHARS)
-    report["instructor"] = text.bound_tree(instructor or {}, text.INSTRUCTOR_CHARS,
-                                           text.INSTRUCTOR_STRING_CHARS)
+    report = text.clean_tree(report, text.INSTRUCTOR_STRING_CHARS // shrink)
+    report["instructor"] = text.bound_tree(instructor, text.INSTRUCTOR_CHARS // shrink,
+                                           text.INSTRUCTOR_STRING_CHARS // shrink)
     return dict(report)
 
 
-def _bounded_outputs(outputs: list[str]) -> list[str]:
+def _bounded_outputs(outputs: list[str], shrink: int = 1) -> list[str]:
     """Each test's output within ``TEST_CHARS`` and all of them within ``REPORT_CHARS``; a test
     after the report's budget is spent keeps ``FLOOR_CHARS`` (the start of why it failed)."""
-    left = text.REPORT_CHARS
+    left = text.REPORT_CHARS // shrink
     out = []
     for output in outputs:
-        kept = text.cut(output, max(min(text.TEST_CHARS, left), text.FLOOR_CHARS))
+        kept = text.cut(output, max(min(text.TEST_CHARS // shrink, left),
+                                    text.FLOOR_CHARS // shrink))
         left -= len(kept)
         out.append(kept)
     return out

@@ -35,8 +35,11 @@ FLOOR_CHARS = 300
 NOTE_CHARS = 1_000
 MAX_NOTES = 50
 #: Characters of the instructor section of a report, all strings together, and of any one string.
-INSTRUCTOR_CHARS = 600_000
+INSTRUCTOR_CHARS = 400_000
 INSTRUCTOR_STRING_CHARS = 100_000
+#: Most characters of a report's JSON (with non-ASCII characters escaped, so also its most bytes
+#: as UTF-8): the budgets above are shrunk until the report fits.
+MAX_REPORT_CHARS = 1_000_000
 #: Characters of any other string in a report (paths, names, ids).
 OTHER_CHARS = 2_000
 
@@ -163,9 +166,9 @@ def bound_messages(messages: list[str], limit: int = TEST_CHARS) -> list[str]:
 _RESERVE = 80
 
 
-def bound_notes(notes: list[str]) -> list[str]:
-    """At most ``MAX_NOTES`` notes of at most ``NOTE_CHARS`` characters each."""
-    out = [cut(n, NOTE_CHARS) for n in notes[:MAX_NOTES]]
+def bound_notes(notes: list[str], chars: int = NOTE_CHARS) -> list[str]:
+    """At most ``MAX_NOTES`` notes of at most ``chars`` characters each."""
+    out = [cut(n, chars) for n in notes[:MAX_NOTES]]
     if len(notes) > MAX_NOTES:
         out.append(f"[... {len(notes) - MAX_NOTES} more notes cut]")
     return out

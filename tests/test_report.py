@@ -134,3 +134,19 @@ def test_notes_and_the_instructor_section_are_bounded():
     assert report["submission"]["notes"][-1] == "[... 9950 more notes cut]"
     assert report["instructor"]["stdout"].startswith("[... 4900000 more characters cut]\n")
     assert len(json.dumps(report)) < 1_000_000
+
+
+def test_text_that_json_escapes_six_fold_still_fits():
+    """Control characters (six characters each in JSON) and astral characters everywhere a
+    student's text can be: the budgets shrink until the report's JSON is under its maximum."""
+    from grader import text
+
+    nasty = "\x01\U0001f600" * 500_000
+    report = _build(_scored([[nasty]] * 100), message=nasty, notes=[nasty] * 100,
+                    submission={"path": "s.py", "kind": "py", "sha256": "0" * 64,
+                                "notes": [nasty] * 100},
+                    instructor={"stdout": nasty, "tests": {f"t{i}": nasty for i in range(100)}})
+    validate(report)
+    assert len(json.dumps(report)) <= text.MAX_REPORT_CHARS
+    assert len(json.dumps(report, ensure_ascii=False).encode("utf-8")) <= text.MAX_REPORT_CHARS
+    assert report["tests"][0]["output"].endswith("more characters cut]")
