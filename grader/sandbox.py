@@ -58,7 +58,7 @@ class Limits:
     """Stdout/stderr kept for the report; the rest is counted and dropped."""
     restarts: int = 3
     """How many times a dead worker is replaced."""
-    trusted_seconds: float = 30.0
+    trusted_seconds: float = 10.0
     """CPU time the grader itself may spend in one test (reference, checks); see plugin.py."""
     trusted_memory_mb: int = 512
     """Memory one test may add to the grader's own address space; see plugin.py."""
