@@ -136,8 +136,10 @@ def _cmd_batch(args: argparse.Namespace) -> int:
           + ", ".join(f"{s} {n}" for s, n in sorted(counts.items()))
           + f"; reports in {result.out}", file=sys.stderr)
     if result.failed:
-        print(f"grader: the grader failed on {', '.join(result.failed)}; see "
-              f"{result.out / 'batch.log'} and run the batch again", file=sys.stderr)
+        # Student ids are file names from a class's export: printed escaped, like all their text.
+        print(for_terminal(f"grader: the grader failed on {', '.join(result.failed)}; see "
+                           f"{result.out / 'batch.log'} and run the batch again"),
+              file=sys.stderr)
     return 0 if result.ok else 1
 
 
