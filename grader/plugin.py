@@ -78,14 +78,27 @@ def side_by_side(student: Callable[[], R], trusted: Callable[[], S]) -> tuple[R,
     try:
         want = trusted()
     except BaseException:
-        thread.join()  # never leave a request to the worker running behind the next one
+        _join(thread)  # never leave a request to the worker running behind the next one
         if "error" in box:
             raise box["error"] from None  # the student's error comes first, as documented
         raise
-    thread.join()
+    _join(thread)
     if "error" in box:
         raise box["error"]
     return box["value"], want
+
+
+def _join(thread: threading.Thread) -> None:
+    """Wait for ``thread`` to end even if interrupted (by the trusted budget's signal): a call
+    left running would take the next test's replies. The interruption is raised afterwards."""
+    pending: BaseException | None = None
+    while thread.is_alive():
+        try:
+            thread.join()
+        except BaseException as exc:  # noqa: BLE001 - re-raised once the thread has ended
+            pending = pending or exc
+    if pending is not None:
+        raise pending
 
 
 @dataclass
