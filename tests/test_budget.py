@@ -130,3 +130,34 @@ def test_the_budget_never_interrupts_an_exchange_with_the_worker():
     with pytest.raises(TrustedBudgetExceeded, match="more than 100 s of wall time"):
         budget._on_signal(signal.SIGALRM, sys._getframe())
     assert not budget.armed
+
+
+def test_side_by_side_waits_for_the_student_call_when_interrupted():
+    """A budget signal during side_by_side's wait is raised only after the student's call has
+    ended, so no request is left running behind the next test."""
+    import signal
+    import threading
+    import time
+
+    from grader.plugin import TrustedBudgetExceeded, _join
+
+    done = threading.Event()
+
+    def student() -> None:
+        time.sleep(0.3)
+        done.set()
+
+    def on_alarm(signum, frame):
+        raise TrustedBudgetExceeded("over")
+
+    thread = threading.Thread(target=student)
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    try:
+        thread.start()
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        with pytest.raises(TrustedBudgetExceeded, match="over"):
+            _join(thread)
+        assert done.is_set() and not thread.is_alive()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
