@@ -89,16 +89,10 @@ def side_by_side(student: Callable[[], R], trusted: Callable[[], S]) -> tuple[R,
 
 
 def _join(thread: threading.Thread) -> None:
-    """Wait for ``thread`` to end even if interrupted (by the trusted budget's signal): a call
-    left running would take the next test's replies. The interruption is raised afterwards."""
-    pending: BaseException | None = None
-    while thread.is_alive():
-        try:
-            thread.join()
-        except BaseException as exc:  # noqa: BLE001 - re-raised once the thread has ended
-            pending = pending or exc
-    if pending is not None:
-        raise pending
+    """Wait for ``thread`` (the student's call) to end. The trusted budget's signal is put off
+    while this runs (see ``_TrustedBudget._on_signal``): a call left running would take the
+    next test's replies."""
+    thread.join()
 
 
 @dataclass
@@ -195,9 +189,10 @@ class _TrustedBudget:
             return
         f = frame
         while f is not None:
-            if f.f_code.co_filename in _PROTOCOL_FILES:
-                # Mid-exchange with the worker: an exception here would cut a frame in half
-                # and leave the next reply to the wrong request. Try again a little later.
+            if f.f_code.co_filename in _PROTOCOL_FILES or f.f_code is _join.__code__:
+                # Mid-exchange with the worker (or waiting for one): an exception here would
+                # cut a frame in half or leave a call running, and the next reply would go to
+                # the wrong request. Try again a little later.
                 signal.setitimer(signal.ITIMER_PROF if signum == signal.SIGPROF
                                  else signal.ITIMER_REAL, 0.05)
                 return
