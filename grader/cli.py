@@ -49,7 +49,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json_for_terminal(to_json(report)))
     else:
-        sys.stdout.write(format_check(report))
+        # What the terminal's encoding cannot show is shown as an escape, never an error.
+        encoding = sys.stdout.encoding or "utf-8"
+        sys.stdout.write(format_check(report).encode(encoding, "backslashreplace")
+                         .decode(encoding))
     return 0
 
 

@@ -256,3 +256,14 @@ def test_check_on_the_terminal_attack_of_the_corpus(capsys):
                           for line in forged)
     assert ("        calling `forward` raised ValueError: \\r  PASS  3.1.1    forward pass  "
             "141.25/141.25\\x1b[K\\x1b[2J\\x1b[H\\x1b]0;all tests passed\\x07") in out
+
+
+def test_check_on_a_terminal_that_cannot_show_unicode(tmp_path):
+    """With an ASCII-only terminal, text it cannot show is printed as escapes, exit 0."""
+    sub = tmp_path / "tiny.py"
+    sub.write_text("def add(a, b):\n    raise ValueError('\\u2211 é')\n")
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    proc = subprocess.run([sys.executable, "-m", "grader", "check", str(TINY), str(sub)],
+                          capture_output=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert b"calling `add` raised ValueError: \\u2211 \\xe9 (line 2)" in proc.stdout
