@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from grader import as_floats, check_array, check_scalar, check_true, keys_of, points
+from grader import as_floats, brief, check_array, check_scalar, check_true, keys_of, points
 
 
 def _field(result: Any, key: str, function: str) -> Any:
@@ -131,12 +131,12 @@ def test_tokenize_vocab_counts(submission, credit):
     with credit.part("tokenize", weight=1):
         got = submission.tokenize("Call NOW to claim\tyour FREE  prize")
         check_true(list(got) == ["call", "now", "to", "claim", "your", "free", "prize"],
-                   f"tokenize('Call NOW to claim\\tyour FREE  prize') returned {got!r}; lower-case "
+                   f"tokenize('Call NOW to claim\\tyour FREE  prize') returned {brief(got)}; lower-case "
                    "and split on any whitespace")
     with credit.part("build_vocab", weight=2):
         got = submission.build_vocab(MESSAGES, 2)
         check_true(isinstance(got, list) and got == VOCAB,
-                   f"build_vocab(messages, 2) returned {got!r}; expected {VOCAB!r} (tokens in at "
+                   f"build_vocab(messages, 2) returned {brief(got)}; expected {VOCAB!r} (tokens in at "
                    "least 2 different messages, sorted)")
     with credit.part("count_matrix", weight=1):
         check_array(submission.count_matrix(MESSAGES, VOCAB), COUNTS, name="count_matrix")
