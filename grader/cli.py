@@ -31,7 +31,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     if args.output:
         _write_atomic(Path(args.output), text)
     else:
-        sys.stdout.write(text)
+        _write_json(text)
     print(for_terminal(f"{report['assignment']}: {report['score']:g}/{report['max_score']:g} "
                        f"({report['status']}) {args.submission}"), file=sys.stderr)
     if report["status"] == "internal-error":
@@ -47,13 +47,24 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     report = grade(args.assignment, args.submission, public_only=True)
     if args.json:
-        sys.stdout.write(json_for_terminal(to_json(report)))
+        _write_json(json_for_terminal(to_json(report)))
     else:
         # What the terminal's encoding cannot show is shown as an escape, never an error.
         encoding = sys.stdout.encoding or "utf-8"
         sys.stdout.write(format_check(report).encode(encoding, "backslashreplace")
                          .decode(encoding))
     return 0
+
+
+def _write_json(text: str) -> None:
+    """JSON to stdout as UTF-8 (what JSON is), whatever encoding the terminal's locale names."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    buffer.write(text.encode("utf-8"))
+    buffer.flush()
 
 
 def format_check(report: dict[str, Any]) -> str:

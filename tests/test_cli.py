@@ -267,3 +267,16 @@ def test_check_on_a_terminal_that_cannot_show_unicode(tmp_path):
                           capture_output=True, env=env, check=False)
     assert proc.returncode == 0, proc.stderr
     assert b"calling `add` raised ValueError: \\u2211 \\xe9 (line 2)" in proc.stdout
+
+
+def test_grade_to_stdout_is_utf8_json_whatever_the_locale(tmp_path):
+    """With an ASCII-only stdout, grade still prints its report as UTF-8 JSON, exit 0."""
+    sub = tmp_path / "tiny.py"
+    sub.write_text("def add(a, b):\n    raise ValueError('\\u2211 é \\ud800')\n")
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(TINY), str(sub)],
+                          capture_output=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.decode("utf-8"))
+    add = next(t for t in report["tests"] if t["name"] == "add two numbers")
+    assert add["output"] == "calling `add` raised ValueError: \u2211 é \\ud800 (line 2)"
