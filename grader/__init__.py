@@ -13,12 +13,15 @@ __version__ = "0.1.0"
 __all__ = [
     "CheckFailed",
     "SubmissionError",
+    "as_floats",
     "batch",
+    "brief",
     "check_array",
     "check_scalar",
     "check_true",
     "grade",
     "grade_answers",
+    "keys_of",
     "points",
     "set_attribute",
     "side_by_side",
@@ -26,9 +29,12 @@ __all__ = [
 
 _LAZY = {
     "CheckFailed": "grader.checks",
+    "as_floats": "grader.checks",
     "check_array": "grader.checks",
     "check_scalar": "grader.checks",
     "check_true": "grader.checks",
+    "brief": "grader.text",
+    "keys_of": "grader.text",
     "points": "grader.plugin",
     "side_by_side": "grader.plugin",
     "set_attribute": "grader.sandbox",

@@ -219,8 +219,13 @@ def main() -> None:
 def run(fd_in: int, fd_out: int) -> None:
     """Serve one submission over the given pipe ends (also called in a zygote's fresh fork)."""
     # -I ignores PYTHONUNBUFFERED; without this a killed worker loses what it printed.
-    sys.stdout.reconfigure(line_buffering=True)
-    sys.stderr.reconfigure(line_buffering=True)
+    # Text that is not valid Unicode (a lone surrogate) is printed as its escape, as the grader
+    # shows it anyway, rather than failing the print. New streams, not reconfigure(): in a
+    # zygote's fork the old ones believe fds 1 and 2 are still seekable files.
+    sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace",  # noqa: SIM115
+                      buffering=1, closefd=False)
+    sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace",  # noqa: SIM115
+                      buffering=1, closefd=False)
     header = _read_exact(fd_in, 4)
     if header is None:
         os._exit(3)

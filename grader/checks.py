@@ -35,6 +35,23 @@ def _as_numeric_array(value: Any, name: str) -> np.ndarray:
     return arr
 
 
+def as_floats(value: Any, shape: tuple[int, ...] | None = None) -> np.ndarray | None:
+    """``value`` as a float64 array, or None when it is not numbers (or, with ``shape``, not of
+    that shape). For test helpers that compare a result with a known wrong answer.
+
+    Shape first, conversion after: a 120 MB boolean array of the wrong shape is rejected as it
+    is, never turned into 960 MB of floats in the grader (the trusted side, outside every limit
+    the worker has).
+    """
+    try:
+        arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+        if shape is not None and arr.shape != tuple(shape):
+            return None
+        return np.asarray(arr, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 def _describe(value: Any) -> str:
     if value is None:
         return "None (did you forget a return statement?)"
@@ -101,6 +118,6 @@ def check_scalar(actual: Any, expected: float, *, name: str = "result", rtol: fl
 
 
 def check_true(condition: Any, message: str) -> None:
-    """Fail with ``message`` unless ``condition`` is exactly ``True`` (a real bool from NumPy too)."""
+    """Fail with ``message`` unless ``condition`` is exactly ``True`` (a NumPy bool too)."""
     if not (condition is True or (isinstance(condition, np.bool_) and bool(condition))):
         raise CheckFailed(message)

@@ -9,6 +9,7 @@ Exit codes (a stable contract that scripts rely on):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import traceback
@@ -18,6 +19,7 @@ from typing import Any
 
 from grader import __version__
 from grader.errors import AssignmentError, UsageError
+from grader.text import for_terminal, json_for_terminal
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
@@ -29,9 +31,9 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     if args.output:
         _write_atomic(Path(args.output), text)
     else:
-        sys.stdout.write(text)
-    print(f"{report['assignment']}: {report['score']:g}/{report['max_score']:g} "
-          f"({report['status']}) {args.submission}", file=sys.stderr)
+        _write_json(text)
+    print(for_terminal(f"{report['assignment']}: {report['score']:g}/{report['max_score']:g} "
+                       f"({report['status']}) {args.submission}"), file=sys.stderr)
     if report["status"] == "internal-error":
         print("grader: some tests could not run (a problem in the grader or the assignment's "
               "tests); see the report's instructor section", file=sys.stderr)
@@ -45,23 +47,45 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     report = grade(args.assignment, args.submission, public_only=True)
     if args.json:
-        sys.stdout.write(to_json(report))
+        _write_json(json_for_terminal(to_json(report)))
     else:
-        sys.stdout.write(format_check(report))
+        # What the terminal's encoding cannot show is shown as an escape, never an error.
+        encoding = sys.stdout.encoding or "utf-8"
+        sys.stdout.write(format_check(report).encode(encoding, "backslashreplace")
+                         .decode(encoding))
     return 0
 
 
+def _write_json(text: str) -> None:
+    """JSON to stdout as UTF-8 (what JSON is), whatever encoding the terminal's locale names."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    buffer.write(text.encode("utf-8"))
+    buffer.flush()
+
+
 def format_check(report: dict[str, Any]) -> str:
-    """A student-readable summary of a report (what ``grader check`` prints)."""
-    lines = [f"{report['assignment']}: public tests only (hidden tests run when you hand in)", ""]
-    width = max((len(t["name"]) for t in report["tests"]), default=10)
-    for t in report["tests"]:
+    """A student-readable summary of a report (what ``grader check`` prints).
+
+    Every piece of text from the report goes through ``for_terminal``, one line at a time: a
+    message cannot clear the screen, set the window title, or use a carriage return to print
+    over a line with a forged score. Only newlines lay out lines, and only ours.
+    """
+    lines = [f"{for_terminal(report['assignment'])}: public tests only (hidden tests run when "
+             "you hand in)", ""]
+    names = [for_terminal(t["name"]) for t in report["tests"]]
+    width = max((len(n) for n in names), default=10)
+    for t, name in zip(report["tests"], names, strict=True):
         mark = "PASS" if t["status"] == "passed" else "FAIL"
-        lines.append(f"  {mark}  {t['number']:<8} {t['name']:<{width}}  "
+        lines.append(f"  {mark}  {for_terminal(t['number']):<8} {name:<{width}}  "
                      f"{t['score']:g}/{t['max_score']:g}")
-        for line in t["output"].splitlines():
-            lines.append(f"        {line}")
-    lines += ["", report["output"], ""]
+        for line in t["output"].split("\n"):
+            if line:
+                lines.append(f"        {for_terminal(line)}")
+    lines += ["", *(for_terminal(line) for line in report["output"].split("\n")), ""]
     return "\n".join(lines)
 
 
@@ -75,15 +99,22 @@ def _write_atomic(path: Path, text: str) -> None:
     import stat
     import tempfile
 
+    data = text.encode("utf-8")  # before any file is touched: a failure leaves nothing
     if path.exists() and not stat.S_ISREG(path.stat().st_mode):
-        with path.open("w") as f:
-            f.write(text)
+        with path.open("wb") as f:
+            f.write(data)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        # A full disk or an interrupt: no half-written temporary file is left behind.
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
@@ -119,8 +150,10 @@ def _cmd_batch(args: argparse.Namespace) -> int:
           + ", ".join(f"{s} {n}" for s, n in sorted(counts.items()))
           + f"; reports in {result.out}", file=sys.stderr)
     if result.failed:
-        print(f"grader: the grader failed on {', '.join(result.failed)}; see "
-              f"{result.out / 'batch.log'} and run the batch again", file=sys.stderr)
+        # Student ids are file names from a class's export: printed escaped, like all their text.
+        print(for_terminal(f"grader: the grader failed on {', '.join(result.failed)}; see "
+                           f"{result.out / 'batch.log'} and run the batch again"),
+              file=sys.stderr)
     return 0 if result.ok else 1
 
 
@@ -237,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except (UsageError, AssignmentError) as exc:
-        print(f"grader: {exc}", file=sys.stderr)
+        print(for_terminal(f"grader: {exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("grader: interrupted", file=sys.stderr)

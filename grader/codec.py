@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from grader import text as _text
 from grader.errors import CodecError
 
 if TYPE_CHECKING:
@@ -236,7 +237,8 @@ def decode(payload: bytes, *, from_handle: Callable[[Handle], Any] | None = None
     """Decode one payload. Only builds plain data, arrays, and (via ``from_handle``) handles.
 
     Malformed bytes of any kind (bad lengths, text that is not UTF-8, a dtype NumPy does not
-    know) raise ``CodecError``, never anything else.
+    know) raise ``CodecError``, never anything else. Every str decoded is valid Unicode: a lone
+    surrogate arrives as its escape, the text ``\\ud800`` (see ``grader.text.clean``).
     """
     d = _Decoder(memoryview(payload), from_handle)
     try:
@@ -291,7 +293,14 @@ class _Decoder:
         if stop > self.end:
             raise CodecError("truncated message")
         self.pos = stop
-        return str(self.buf[start:stop], "utf-8", "surrogatepass")
+        try:
+            return str(self.buf[start:stop], "utf-8")
+        except UnicodeDecodeError:
+            # Lone surrogates (which a Python str may hold, and the sender's encoder passes)
+            # become their escape, ``\ud800``: every str the grader receives can be written as
+            # UTF-8 (a report, a terminal line). Bytes that are not UTF-8 even with surrogates
+            # allowed still raise, and the frame is malformed.
+            return _text.clean(str(self.buf[start:stop], "utf-8", "surrogatepass"))
 
     def get(self, depth: int) -> Any:  # noqa: PLR0911, PLR0912 - one branch per wire type
         if depth > MAX_DEPTH:

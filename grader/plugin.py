@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import threading
 import traceback
 from collections.abc import Callable, Iterator
@@ -17,11 +18,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+try:
+    import resource
+except ImportError:  # not on Windows: no memory budget there
+    resource = None  # type: ignore[assignment]
+
 import _pytest
 import numpy as np
 import pluggy
 import pytest
 
+from grader import codec as codec_module
+from grader import sandbox as sandbox_module
 from grader.assignment import Assignment, import_reference
 from grader.checks import CheckFailed
 from grader.errors import SubmissionError
@@ -70,14 +78,21 @@ def side_by_side(student: Callable[[], R], trusted: Callable[[], S]) -> tuple[R,
     try:
         want = trusted()
     except BaseException:
-        thread.join()  # never leave a request to the worker running behind the next one
+        _join(thread)  # never leave a request to the worker running behind the next one
         if "error" in box:
             raise box["error"] from None  # the student's error comes first, as documented
         raise
-    thread.join()
+    _join(thread)
     if "error" in box:
         raise box["error"]
     return box["value"], want
+
+
+def _join(thread: threading.Thread) -> None:
+    """Wait for ``thread`` (the student's call) to end. The trusted budget's signal is put off
+    while this runs (see ``_TrustedBudget._on_signal``): a call left running would take the
+    next test's replies."""
+    thread.join()
 
 
 @dataclass
@@ -96,6 +111,8 @@ class Credit:
             raise ValueError("a part's weight must be > 0")
         try:
             yield
+        except MemoryError:
+            raise  # the grader's own memory (see _TrustedBudget), never the student's doing
         except (AssertionError, SubmissionError) as exc:
             self.parts.append((label, float(weight), False, student_message(exc)))
         except Exception as exc:  # noqa: BLE001 - e.g. a value too large to compare
@@ -141,6 +158,109 @@ class CaseResult:
     """Partial credit earned, when the test used ``credit``."""
     internal: str = ""
     """Instructor-only detail: a grader or test bug, or the student's traceback."""
+    budget_exceeded: bool = False
+    """The test's trusted code overran its time or memory budget (an error, not a failure)."""
+
+
+class TrustedBudgetExceeded(BaseException):
+    """A test's own code (reference, checks: the trusted side) ran past its time or memory
+    budget. A ``BaseException``, so that a test's ``except Exception`` cannot swallow it."""
+
+
+class _TrustedBudget:
+    """The budget of one test's trusted code: CPU time of this process (``ITIMER_PROF``: the
+    worker's time is not counted, waiting for it costs nothing), a wall-clock bound against a
+    hang, and an address-space bound on top of what the process already holds.
+
+    The timers work only in the main thread of a POSIX process; the memory bound only where
+    ``RLIMIT_AS`` can be lowered and raised again (Linux). Elsewhere the test runs unbounded.
+    """
+
+    def __init__(self, *, cpu_seconds: float, wall_seconds: float, memory_mb: int) -> None:
+        self.cpu_seconds = cpu_seconds
+        self.wall_seconds = wall_seconds
+        self.memory_mb = memory_mb
+        self.armed = False
+        self.saved: list[tuple[int, Any]] = []
+        self.old_as: tuple[int, int] | None = None
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        if not self.armed:
+            return
+        f = frame
+        while f is not None:
+            if f.f_code.co_filename in _PROTOCOL_FILES or f.f_code is _join.__code__:
+                # Mid-exchange with the worker (or waiting for one): an exception here would
+                # cut a frame in half or leave a call running, and the next reply would go to
+                # the wrong request. Try again a little later.
+                signal.setitimer(signal.ITIMER_PROF if signum == signal.SIGPROF
+                                 else signal.ITIMER_REAL, 0.05)
+                return
+            f = f.f_back
+        self.armed = False
+        if signum == signal.SIGPROF:
+            raise TrustedBudgetExceeded(
+                f"the test's own code (reference solution, checks) used more than "
+                f"{self.cpu_seconds:g} s of the grader's CPU time (limits.trusted_seconds); "
+                "reject inputs that would make it this slow before computing with them")
+        raise TrustedBudgetExceeded(
+            f"the test ran for more than {self.wall_seconds:g} s of wall time")
+
+    def __enter__(self) -> _TrustedBudget:
+        if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+            for signum in (signal.SIGPROF, signal.SIGALRM):
+                self.saved.append((signum, signal.signal(signum, self._on_signal)))
+            self.armed = True
+            signal.setitimer(signal.ITIMER_PROF, self.cpu_seconds)
+            signal.setitimer(signal.ITIMER_REAL, self.wall_seconds)
+        self.old_as = _limit_address_space(self.memory_mb)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.armed = False  # first: a signal arriving from here on is ignored
+        if self.saved:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            for signum, handler in self.saved:
+                signal.signal(signum, handler)
+        if self.old_as is not None:
+            resource.setrlimit(resource.RLIMIT_AS, self.old_as)
+
+
+#: Where the grader talks to a worker: the budget's signals never interrupt code there.
+_PROTOCOL_FILES = frozenset(m.__file__ for m in (sandbox_module, codec_module) if m.__file__)
+
+_STATM: list[int] = []  # [pid, fd]: /proc/self/statm kept open (opening it cost 20 us a test)
+
+
+def _statm() -> int:
+    """A descriptor of this process's /proc/self/statm (reopened after a fork: the inherited one
+    names the parent)."""
+    if not _STATM or _STATM[0] != os.getpid():
+        if _STATM:
+            os.close(_STATM[1])
+        _STATM[:] = [os.getpid(), os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)]
+    return _STATM[1]
+
+
+def _limit_address_space(extra_mb: int) -> tuple[int, int] | None:
+    """Lower this process's soft ``RLIMIT_AS`` to what it maps now plus ``extra_mb``; return the
+    limits to restore, or None where that cannot be done (no /proc, or already lower)."""
+    if resource is None or not extra_mb > 0:
+        return None
+    try:
+        mapped = int(os.pread(_statm(), 64, 0).split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        old = resource.getrlimit(resource.RLIMIT_AS)
+        want = mapped + extra_mb * 1024 * 1024
+        soft, hard = old
+        if (soft != resource.RLIM_INFINITY and soft <= want) or \
+                (hard != resource.RLIM_INFINITY and hard < want):
+            return None
+        # Only the soft limit: raising it back afterwards needs no privilege.
+        resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+    except (OSError, ValueError):
+        return None
+    return old
 
 
 class Sessions(Protocol):
@@ -244,6 +364,15 @@ class GraderPlugin:
         if call.excinfo is None:
             return
         exc = call.excinfo.value
+        if isinstance(exc, TrustedBudgetExceeded):
+            # The grader's side of the test overran: the test author's to fix, never the
+            # student's fault; the run becomes an internal error and the student is told so.
+            result.budget_exceeded = True
+            result.fraction = None
+            result.messages = ["this test could not finish (a problem in the grader or the "
+                               "test, not in your code); your instructor can see why"]
+            result.internal += f"trusted-side budget exceeded: {exc}\n"
+            return
         if call.when == "call":
             if not _is_skip(exc):
                 result.messages.append(student_message(exc))
@@ -255,6 +384,24 @@ class GraderPlugin:
             result.messages.append("this test could not be set up (a problem in the grader or "
                                    "the test, not in your code); your instructor can see why")
             result.internal += _traceback(call.excinfo)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Any:
+        """Run the test function under its trusted-side budget. An exception raised here
+        (after the test returned, or converted from MemoryError) is the test's own outcome."""
+        limits = self.assignment.limits
+        budget = _TrustedBudget(
+            cpu_seconds=float(limits.trusted_seconds), memory_mb=int(limits.trusted_memory_mb),
+            wall_seconds=float(limits.total_seconds) + float(limits.trusted_seconds) + 60.0)
+        try:
+            with budget:
+                return (yield)
+        except MemoryError:
+            raise TrustedBudgetExceeded(
+                f"the test's own code (reference solution, checks) needed more than "
+                f"{limits.trusted_memory_mb} MB of the grader's memory "
+                "(limits.trusted_memory_mb); check the size of what the submission returned "
+                "before computing with it") from None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_json_runtest_stage(self, report: pytest.TestReport) -> dict[str, Any]:

@@ -23,7 +23,7 @@ import pytest
 from pytest_jsonreport.plugin import JSONReport
 
 import grader.plugin as fixtures_module
-from grader import _jail, codec
+from grader import _jail, codec, text
 from grader.assignment import Assignment
 from grader.errors import CodecError, GraderInternalError
 from grader.plugin import GraderPlugin, Sessions
@@ -153,10 +153,15 @@ def _outcomes(state: GraderPlugin, by_id: dict[str, dict[str, Any]],
             status = "error"
         duration = sum(entry.get(w, {}).get("duration", 0.0) for w in ("setup", "call",
                                                                           "teardown"))
+        if result is not None and result.budget_exceeded:
+            status = "error"  # the trusted side overran its budget: not the student's doing
+        # Each test's text held to its budget as soon as it exists: a split grade's hidden half
+        # sends these over a pipe, and a test quoting a huge value must not fill it.
         outcomes.append(Outcome(info=info, status=status, index=state.index_of.get(nodeid, 0),
                                 fraction=result.fraction if result else None,
-                                messages=list(result.messages) if result else [],
-                                internal=result.internal if result else "", duration=duration))
+                                messages=text.bound_messages(result.messages) if result else [],
+                                internal=text.cut_tail(result.internal, text.INTERNAL_CHARS)
+                                if result else "", duration=duration))
     return outcomes
 
 
@@ -254,8 +259,9 @@ def _result(sandbox: Sandbox, outcomes: list[Outcome], failure: ImportFailure | 
                        output=sandbox.output, events=list(sandbox.events))
     if failure is not None:
         result.status = "timeout" if failure.kind == "timeout" else "import-error"
-        result.message = f"Your code could not be imported: {failure.message}"
-        result.detail = failure.detail
+        result.message = text.cut(f"Your code could not be imported: {failure.message}",
+                                  text.TEST_CHARS)
+        result.detail = text.cut_tail(failure.detail, text.INTERNAL_CHARS)
         for o in result.outcomes:
             o.status = "failed"
             o.fraction = None

@@ -52,12 +52,16 @@ class Limits:
     """Processes and threads the worker's user may have."""
     file_mb: int = 64
     """Largest file the worker may write; also the size of its scratch tmpfs."""
-    max_result_mb: int = 256
-    """Largest message the worker may send back."""
+    max_result_mb: int = 64
+    """Largest message the worker may send back (the grader holds it, and may convert it)."""
     output_kb: int = 64
     """Stdout/stderr kept for the report; the rest is counted and dropped."""
     restarts: int = 3
     """How many times a dead worker is replaced."""
+    trusted_seconds: float = 10.0
+    """CPU time the grader itself may spend in one test (reference, checks); see plugin.py."""
+    trusted_memory_mb: int = 512
+    """Memory one test may add to the grader's own address space; see plugin.py."""
 
     def to_wire(self) -> dict[str, int]:
         return {"memory_mb": self.memory_mb, "cpu_seconds": self.cpu_seconds,

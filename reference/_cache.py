@@ -24,6 +24,12 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+#: Arrays larger than this make a call uncached. The tests' fixed inputs are small; a large array
+#: comes from a submission (weights with a million hidden units, say), is not asked for again,
+#: and would keep its large result in memory for the rest of a batch.
+MAX_KEY_ARRAY_BYTES = 1 << 20
+
+
 class _NoKeyError(Exception):
     """An argument of a type whose value cannot be keyed; the call then runs uncached."""
 
@@ -40,7 +46,7 @@ def value_key(obj: object) -> Hashable:  # noqa: PLR0911 (one return per kind of
         # hex() tells -0.0 from 0.0 and keeps every bit; NaN keys are then equal too.
         return ("float", np.dtype(type(obj)).str, float(obj).hex())
     if isinstance(obj, np.ndarray):
-        if obj.dtype.hasobject:
+        if obj.dtype.hasobject or obj.nbytes > MAX_KEY_ARRAY_BYTES:
             raise _NoKeyError
         digest = hashlib.blake2b(np.ascontiguousarray(obj).tobytes(), digest_size=16).digest()
         return ("ndarray", obj.dtype.str, obj.shape, digest)

@@ -158,3 +158,125 @@ def test_grader_command_runs_blas_on_one_thread_unless_told(monkeypatch):
     with pytest.raises(SystemExit):
         cli.entry()
     assert seen == {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "4", "MKL_NUM_THREADS": "1"}
+
+
+FORGER = '''
+import numpy as np
+
+
+def add(a, b):
+    raise ValueError("\\r  PASS  A.1      add two numbers  141.25/141.25\\x1b[2J\\x1b]0;owned\\x07"
+                     "\\x9b31m\\u202eevil")
+
+
+def scale(x, k):
+    raise ValueError("lone \\ud800")
+'''
+
+
+def test_check_escapes_control_characters_in_messages(tmp_path, capsys):
+    """A message with a carriage return, escape sequences, a C1 CSI and a bidi override is
+    printed with each of them escaped: nothing can overwrite the PASS/FAIL lines."""
+    sub = tmp_path / "tiny.py"
+    sub.write_text(FORGER)
+    assert main(["check", str(TINY), str(sub)]) == 0
+    out = capsys.readouterr().out
+    assert "\r" not in out and "\x1b" not in out and "\x9b" not in out and "\u202e" not in out
+    assert ("        calling `add` raised ValueError: \\r  PASS  A.1      add two numbers  "
+            "141.25/141.25\\x1b[2J\\x1b]0;owned\\x07\\x9b31m\\u202eevil (line 6)") in out
+    assert "        calling `scale` raised ValueError: lone \\ud800 (line 11)" in out
+    assert "  FAIL  A.1      add two numbers" in out
+
+
+def test_check_json_escapes_control_characters(tmp_path, capsys):
+    """check --json prints the same JSON value with control characters as JSON escapes."""
+    sub = tmp_path / "tiny.py"
+    sub.write_text(FORGER)
+    assert main(["check", "--json", str(TINY), str(sub)]) == 0
+    out = capsys.readouterr().out
+    assert "\r" not in out and "\x1b" not in out and "\x9b" not in out and "\u202e" not in out
+    test = json.loads(out)["tests"][0]
+    assert test["output"].startswith("calling `add` raised ValueError: \r  PASS")
+
+
+def test_grade_with_lone_surrogates_writes_its_report(tmp_path, capsys):
+    """Lone surrogates in exception messages: grade writes a UTF-8 report and exits 0."""
+    sub = tmp_path / "tiny.py"
+    sub.write_text(FORGER)
+    out = tmp_path / "r.json"
+    assert main(["grade", str(TINY), str(sub), "-o", str(out)]) == 0
+    report = json.loads(out.read_bytes().decode("utf-8"))
+    assert report["status"] == "graded"
+    assert report["score"] == 0.0
+    scale = next(t for t in report["tests"] if t["name"] == "scale an array")
+    assert scale["output"] == "calling `scale` raised ValueError: lone \\ud800 (line 11)"
+    assert not list(tmp_path.glob(".r.json.*"))
+
+
+def test_a_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
+    """When the write fails midway (a full disk, say), the temporary file is removed and the
+    old report is untouched."""
+    from grader import cli
+
+    target = tmp_path / "r.json"
+    target.write_text("old")
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cli.os, "replace", fail)
+    with pytest.raises(OSError, match="No space left"):
+        cli._write_atomic(target, "new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_format_check_escapes_names_and_report_output():
+    """Test names and the report's own output are escaped too, line by line."""
+    from grader.cli import format_check
+
+    report = {"assignment": "a\x1b[2J", "output": "Score: 0 / 1\nNote: x\r\x07",
+              "tests": [{"name": "n\r", "number": "1", "status": "failed", "score": 0,
+                         "max_score": 1, "output": "line one\nline\rtwo"}]}
+    assert format_check(report).splitlines() == [
+        "a\\x1b[2J: public tests only (hidden tests run when you hand in)", "",
+        "  FAIL  1        n\\r  0/1", "        line one", "        line\\rtwo", "",
+        "Score: 0 / 1", "Note: x\\r\\x07", ""][:-1]
+
+
+def test_check_on_the_terminal_attack_of_the_corpus(capsys):
+    """The corpus's terminal attack through `grader check`: every control character printed as
+    an escape, the forged PASS line only inside an indented message."""
+    sub = ROOT / "submissions" / "hostile" / "text_terminal_escapes.py"
+    assert main(["check", "mathml_hw4", str(sub)]) == 0
+    out = capsys.readouterr().out
+    assert not any(c in out for c in "\r\x07\x1b\x9b\u202e")
+    forged = [line for line in out.splitlines() if "141.25/141.25" in line]
+    assert forged and all(line.startswith("        ") and not line.lstrip().startswith("PASS")
+                          for line in forged)
+    assert ("        calling `forward` raised ValueError: \\r  PASS  3.1.1    forward pass  "
+            "141.25/141.25\\x1b[K\\x1b[2J\\x1b[H\\x1b]0;all tests passed\\x07") in out
+
+
+def test_check_on_a_terminal_that_cannot_show_unicode(tmp_path):
+    """With an ASCII-only terminal, text it cannot show is printed as escapes, exit 0."""
+    sub = tmp_path / "tiny.py"
+    sub.write_text("def add(a, b):\n    raise ValueError('\\u2211 é')\n")
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    proc = subprocess.run([sys.executable, "-m", "grader", "check", str(TINY), str(sub)],
+                          capture_output=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert b"calling `add` raised ValueError: \\u2211 \\xe9 (line 2)" in proc.stdout
+
+
+def test_grade_to_stdout_is_utf8_json_whatever_the_locale(tmp_path):
+    """With an ASCII-only stdout, grade still prints its report as UTF-8 JSON, exit 0."""
+    sub = tmp_path / "tiny.py"
+    sub.write_text("def add(a, b):\n    raise ValueError('\\u2211 é \\ud800')\n")
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(TINY), str(sub)],
+                          capture_output=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.decode("utf-8"))
+    add = next(t for t in report["tests"] if t["name"] == "add two numbers")
+    assert add["output"] == "calling `add` raised ValueError: \u2211 é \\ud800 (line 2)"

@@ -157,3 +157,31 @@ def test_size_cap_applies_while_encoding():
     """A value larger than max_bytes is refused before it is built."""
     with pytest.raises(CodecError, match="larger than"):
         codec.encode(np.zeros(1000), max_bytes=1000)
+
+
+@pytest.mark.parametrize(("sent", "received"), [
+    ("lone \ud800", "lone \\ud800"),
+    ({"\udc80key": ["\udfff"]}, {"\\udc80key": ["\\udfff"]}),
+])
+def test_lone_surrogates_arrive_as_their_escapes(sent, received):
+    """A str with lone surrogates (a worker's exception message, dict keys) decodes to valid
+    Unicode: each surrogate is the text of its escape, so any writer accepts it."""
+    out = codec.decode(codec.encode(sent))
+    assert out == received
+    codec.encode(out)  # and it crosses again unchanged
+    str(out).encode("utf-8")
+
+
+def test_a_handle_type_name_with_a_lone_surrogate_arrives_escaped():
+    """A hostile worker's own frame (its encoder may be replaced) naming a handle's type with a
+    lone surrogate: the name arrives escaped."""
+    name = "Type\ud800".encode("utf-8", "surrogatepass")
+    payload = b"h" + struct.pack(">QI", 3, len(name)) + name
+    assert codec.decode(payload, from_handle=lambda h: h.type_name) == "Type\\ud800"
+
+
+def test_bytes_that_are_not_utf8_even_with_surrogates_are_still_refused():
+    """Escaping is for surrogates only: other invalid UTF-8 is a malformed frame, as before."""
+    payload = b"s" + struct.pack(">I", 2) + b"\xff\xfe"
+    with pytest.raises(CodecError, match="malformed message"):
+        codec.decode(payload)

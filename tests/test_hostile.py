@@ -33,7 +33,8 @@ BY_NAME = {c.name: c for c in CASES}
 #: Cases that finish in a second or two: run by default; the rest are marked slow.
 FAST = {c.name for c in CASES if c.category == "broken"} | {
     "forge_patch_checkers", "forge_lying_objects", "forge_reduce_pickle", "escape_symlink_file",
-    "escape_git_objects", "escape_network", "forge_fake_report_exit"}
+    "escape_git_objects", "escape_network", "forge_fake_report_exit", "text_lone_surrogate",
+    "text_terminal_escapes"}
 
 
 @pytest.fixture(scope="module")

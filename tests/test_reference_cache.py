@@ -87,3 +87,19 @@ def test_least_recently_used_entry_is_dropped_beyond_maxsize():
     assert len(calls) == 3
     f([1.0])
     assert len(calls) == 4
+
+
+def test_calls_with_a_large_array_run_uncached():
+    """An array over MAX_KEY_ARRAY_BYTES (a submission's huge weights) is neither hashed nor kept:
+    the call runs each time and the cache stays empty."""
+    from reference._cache import MAX_KEY_ARRAY_BYTES
+
+    f, calls = _counting()
+    big = np.zeros(MAX_KEY_ARRAY_BYTES // 8 + 1)
+    f(big)
+    f(big)
+    assert len(calls) == 2
+    assert f.cache_info()["size"] == 0
+    f(np.zeros(MAX_KEY_ARRAY_BYTES // 8))  # at the limit: cached as before
+    f(np.zeros(MAX_KEY_ARRAY_BYTES // 8))
+    assert len(calls) == 3

@@ -163,3 +163,40 @@ def test_hidden_worker_killed_is_reported_as_killed(tiny, tmp_path):
     assert "exit code" not in counter["output"]
     assert counter["score"] == 0.75  # one of its parts (weight 1 of 4) passed
     assert split["score"] == 1 + 1 + 2 + 0.75
+
+
+HUGE_MESSAGES = '''
+from grader import points
+
+
+@points(1, name="fine", part="A")
+def test_fine(submission):
+    assert submission.value() == 1
+
+
+@points(2, name="wordy", part="A")
+def test_wordy(submission, credit):
+    for i in range(20):
+        with credit.part(f"part {i}", weight=1):
+            assert submission.value() == 2, "w" * 1_000_000
+'''
+
+
+def test_hidden_half_sends_budgeted_text_back(tiny_with, write_sub):
+    """A hidden test whose messages total 20 MB: each test's text is held to its budget before
+    the hidden half sends its result over the pipe, so the grade succeeds and the report is
+    small, the cut marked."""
+    from grader import text
+
+    folder = tiny_with("hidden/test_wordy.py", HUGE_MESSAGES)
+    (folder / "tests" / "public" / "test_public.py").write_text(
+        "from grader import points\n\n\n@points(1, name='public', part='A')\n"
+        "def test_public(submission):\n    assert submission.value() == 1\n")
+    report = grade(folder, write_sub("def value():\n    return 1\n", "tiny.py"))
+    assert report["status"] == "graded"
+    assert report["score"] == 2.0
+    wordy = next(t for t in report["tests"] if t["name"] == "wordy")
+    assert wordy["output"].startswith("part 0: " + "w" * 100)
+    assert wordy["output"].endswith("[... 19 more messages cut]")
+    assert len(wordy["output"]) < text.TEST_CHARS + 200
+    assert len(json.dumps(report)) < 50_000

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from grader import check_array, check_scalar, check_true, points
+from grader import as_floats, brief, check_array, check_scalar, check_true, keys_of, points
 
 
 def _field(result: Any, key: str, function: str) -> Any:
@@ -21,18 +21,15 @@ def _field(result: Any, key: str, function: str) -> Any:
     check_true(isinstance(result, dict),
                f"{function} should return a dict, got {type(result).__name__}")
     check_true(key in result, f"{function} should return a dict with key {key!r}; "
-               f"got keys {sorted(result)}")
+               f"got keys {keys_of(result)}")
     return result[key]
 
 
 def _close(actual: Any, expected: Any, rtol: float = 1e-6) -> bool:
     """True when ``actual`` is numeric, has ``expected``'s shape and matches it."""
-    try:
-        a = np.asarray(actual, dtype=float)
-    except (TypeError, ValueError):
-        return False
     e = np.asarray(expected, dtype=float)
-    return a.shape == e.shape and bool(np.allclose(a, e, rtol=rtol, atol=1e-10))
+    a = as_floats(actual, e.shape)  # the shape first: no huge conversion
+    return a is not None and bool(np.allclose(a, e, rtol=rtol, atol=1e-10))
 
 
 def _is_true(value: Any) -> bool:
@@ -134,12 +131,12 @@ def test_tokenize_vocab_counts(submission, credit):
     with credit.part("tokenize", weight=1):
         got = submission.tokenize("Call NOW to claim\tyour FREE  prize")
         check_true(list(got) == ["call", "now", "to", "claim", "your", "free", "prize"],
-                   f"tokenize('Call NOW to claim\\tyour FREE  prize') returned {got!r}; lower-case "
+                   f"tokenize('Call NOW to claim\\tyour FREE  prize') returned {brief(got)}; lower-case "
                    "and split on any whitespace")
     with credit.part("build_vocab", weight=2):
         got = submission.build_vocab(MESSAGES, 2)
         check_true(isinstance(got, list) and got == VOCAB,
-                   f"build_vocab(messages, 2) returned {got!r}; expected {VOCAB!r} (tokens in at "
+                   f"build_vocab(messages, 2) returned {brief(got)}; expected {VOCAB!r} (tokens in at "
                    "least 2 different messages, sorted)")
     with credit.part("count_matrix", weight=1):
         check_array(submission.count_matrix(MESSAGES, VOCAB), COUNTS, name="count_matrix")
@@ -152,7 +149,8 @@ def test_nb_fit(submission, credit):
     for key, want in (("log_phi_spam", LOG_PHI_SPAM), ("log_phi_ham", LOG_PHI_HAM)):
         with credit.part(key, weight=2):
             got = _field(model, key, "nb_fit")
-            if not np.all(np.isfinite(np.asarray(got, dtype=float))):
+            arr = as_floats(got, np.shape(want))  # the shape first: no huge conversion
+            if arr is not None and not np.all(np.isfinite(arr)):
                 check_true(False, f"{key} has -inf or NaN entries: a token that never occurs in a "
                            "class needs Laplace smoothing (add alpha to every count and alpha * V "
                            "to the total)")
@@ -217,7 +215,7 @@ def test_perceptron_train(submission, credit):
                                     ("dot kernel, lr = 1", "dot", 1.0, BETA_DOT)):
         with credit.part(label, weight=2):
             got = submission.perceptron_train(X, y, kernel, lr=lr, sigma=1.0)
-            first = np.asarray(got, dtype=float).reshape(-1)[:1]
+            first = np.asarray(np.asarray(got).reshape(-1)[:1], dtype=float)
             if first.size and first[0] == lr:
                 check_true(False, f"beta[0] is {lr}, but the first example's kernel sum is empty "
                            "(0) and g(0) = 1, so this positive example is classified correctly "

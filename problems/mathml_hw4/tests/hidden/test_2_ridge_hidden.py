@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader import check_array, check_true, points
+from grader import as_floats, check_array, check_true, keys_of, points
 
 
 def _data(rng: np.random.Generator, n: int, d: int) -> tuple[np.ndarray, np.ndarray]:
@@ -14,16 +14,18 @@ def _data(rng: np.random.Generator, n: int, d: int) -> tuple[np.ndarray, np.ndar
     return X, X @ rng.normal(size=d) + 1.5 + 0.2 * rng.normal(size=n)
 
 
+def _shape(value: object) -> object:
+    """``value``'s shape as NumPy sees it, or "unknown" for what is not an array of numbers."""
+    try:
+        return np.shape(value)
+    except (TypeError, ValueError):
+        return "unknown"
+
+
 def _same(got: object, want: np.ndarray) -> bool:
     """True when ``got`` is an array of ``want``'s shape and values (default tolerances)."""
-    try:
-        try:
-            arr = np.asarray(got, dtype=float)
-        except (TypeError, ValueError):
-            arr = np.full((0,), np.nan)
-    except (TypeError, ValueError):
-        return False
-    return arr.shape == np.shape(want) and bool(np.allclose(arr, want, rtol=1e-6, atol=1e-8))
+    arr = as_floats(got, np.shape(want))  # the shape first: no huge conversion
+    return arr is not None and bool(np.allclose(arr, want, rtol=1e-6, atol=1e-8))
 
 
 def _check(got: object, want: np.ndarray, *, name: str, hints: tuple = ()) -> None:
@@ -40,7 +42,7 @@ def _entry(result: object, key: str, function: str) -> object:
         isinstance(result, dict), f"{function}() must return a dict; got {type(result).__name__}"
     )
     assert isinstance(result, dict)
-    check_true(key in result, f"{function}() returned no '{key}' entry (keys: {sorted(result)})")
+    check_true(key in result, f"{function}() returned no '{key}' entry (keys: {keys_of(result)})")
     return result[key]
 
 
@@ -157,13 +159,10 @@ def test_ridge_path_effect(submission, reference, rng, credit):
     lams = [0.0, 0.01, 0.3, 3.0, 30.0, 300.0, 1e7]
     got = submission.ridge_path(X, y, lams)
     with credit.part("shrinkage", weight=1):
-        try:
-            arr = np.asarray(got, dtype=float)
-        except (TypeError, ValueError):
-            arr = np.full((0,), np.nan)
+        arr = as_floats(got, (len(lams), 4))  # the shape first: no huge conversion
         check_true(
-            arr.shape == (len(lams), 4),
-            f"ridge path has shape {arr.shape}; expected ({len(lams)}, 4), one row per lambda",
+            arr is not None,
+            f"ridge path has shape {_shape(got)}; expected ({len(lams)}, 4), one row per lambda",
         )
         norms = np.linalg.norm(arr, axis=1)
         check_true(

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from grader import check_scalar, check_true, points
+from grader import brief, check_scalar, check_true, keys_of, points
 
 KEYS = ("W13", "W14", "W23", "W24", "W35", "W45")
 FORWARD_KEYS = ("z3", "z4", "a3", "a4", "a5")
@@ -56,7 +56,7 @@ def _entry(result: object, key: str, function: str) -> object:
         isinstance(result, dict), f"{function}() must return a dict; got {type(result).__name__}"
     )
     assert isinstance(result, dict)
-    check_true(key in result, f"{function}() returned no '{key}' entry (keys: {sorted(result)})")
+    check_true(key in result, f"{function}() returned no '{key}' entry (keys: {keys_of(result)})")
     return result[key]
 
 
@@ -141,7 +141,7 @@ def test_forward_extremes(submission, reference, rng, credit):
                 value = _entry(got, key, "forward")
                 check_true(
                     math.isfinite(_as_float(value)),
-                    f"{key} is {value!r} for a pre-activation around 50: compute sigmoid and "
+                    f"{key} is {brief(value)} for a pre-activation around 50: compute sigmoid and "
                     f"tanh so that they do not overflow",
                 )
                 check_scalar(value, want[key], name=key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader import check_array, check_true, points, set_attribute
+from grader import as_floats, check_array, check_true, keys_of, points, set_attribute
 
 MLP_KEYS = ("W_h", "b_h", "W_o", "b_o")
 MLP2_KEYS = ("W_h1", "b_h1", "W_h2", "b_h2", "W_o", "b_o")
@@ -14,11 +14,8 @@ SHAPES = ((10, 5, 3, 2), (7, 2, 6, 1), (12, 4, 1, 3))  # (N, m, n, k)
 
 def _same(got: object, want: np.ndarray) -> bool:
     """True when ``got`` is an array of ``want``'s shape and values (default tolerances)."""
-    try:
-        arr = np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return arr.shape == np.shape(want) and bool(np.allclose(arr, want, rtol=1e-6, atol=1e-8))
+    arr = as_floats(got, np.shape(want))  # the shape first: no huge conversion
+    return arr is not None and bool(np.allclose(arr, want, rtol=1e-6, atol=1e-8))
 
 
 def _check(got: object, want: np.ndarray, *, name: str, hints: tuple = ()) -> None:
@@ -35,7 +32,7 @@ def _entry(result: object, key: str, function: str) -> object:
         isinstance(result, dict), f"{function}() must return a dict; got {type(result).__name__}"
     )
     assert isinstance(result, dict)
-    check_true(key in result, f"{function}() returned no '{key}' entry (keys: {sorted(result)})")
+    check_true(key in result, f"{function}() returned no '{key}' entry (keys: {keys_of(result)})")
     return result[key]
 
 
@@ -283,6 +280,11 @@ def test_mlp_class_hidden(submission, reference, rng, credit):
     model = submission.MLP(4, 7, 1, seed=5)
     start = model.params
     with credit.part("fit twice", weight=2):
+        # The reference trains from the student's starting weights: their shapes are checked
+        # first, so that a model of a million hidden units is refused, not trained here.
+        for key, shape in zip(MLP_KEYS, ((4, 7), (7,), (7, 1), (1,)), strict=True):
+            _check_shape(_entry(start, key, "MLP.params"), shape,
+                         name=f"params['{key}'] of MLP(4, 7, 1)")
         model.fit(X, Y, lr=0.3, epochs=20)
         model.fit(X, Y, lr=0.1, epochs=15)
         mid, _ = reference.mlp_train(X, Y, start, 0.3, 20)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from grader import check_scalar, check_true, points
+from grader import check_scalar, check_true, keys_of, points
 
 KEYS = ("W13", "W14", "W23", "W24", "W35", "W45")
 FORWARD_KEYS = ("z3", "z4", "a3", "a4", "a5")
@@ -95,7 +95,7 @@ def _entry(result: object, key: str, function: str) -> object:
         isinstance(result, dict), f"{function}() must return a dict; got {type(result).__name__}"
     )
     assert isinstance(result, dict)
-    check_true(key in result, f"{function}() returned no '{key}' entry (keys: {sorted(result)})")
+    check_true(key in result, f"{function}() returned no '{key}' entry (keys: {keys_of(result)})")
     return result[key]
 
 

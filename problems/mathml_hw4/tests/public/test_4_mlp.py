@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader import check_array, check_true, points, set_attribute
+from grader import as_floats, check_array, check_true, keys_of, points, set_attribute
 
 MLP_KEYS = ("W_h", "b_h", "W_o", "b_o")
 MLP2_KEYS = ("W_h1", "b_h1", "W_h2", "b_h2", "W_o", "b_o")
@@ -104,11 +104,8 @@ P2_PUB = {
 
 def _same(got: object, want: np.ndarray) -> bool:
     """True when ``got`` is an array of ``want``'s shape and values (default tolerances)."""
-    try:
-        arr = np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return arr.shape == np.shape(want) and bool(np.allclose(arr, want, rtol=1e-6, atol=1e-8))
+    arr = as_floats(got, np.shape(want))  # the shape first: no huge conversion
+    return arr is not None and bool(np.allclose(arr, want, rtol=1e-6, atol=1e-8))
 
 
 def _check(got: object, want: np.ndarray, *, name: str, hints: tuple = ()) -> None:
@@ -125,7 +122,7 @@ def _entry(result: object, key: str, function: str) -> object:
         isinstance(result, dict), f"{function}() must return a dict; got {type(result).__name__}"
     )
     assert isinstance(result, dict)
-    check_true(key in result, f"{function}() returned no '{key}' entry (keys: {sorted(result)})")
+    check_true(key in result, f"{function}() returned no '{key}' entry (keys: {keys_of(result)})")
     return result[key]
 
 
@@ -253,11 +250,9 @@ def _usable_start(start: object, shapes: tuple) -> bool:
     """True when ``start`` is a dict of real arrays with the parameters' shapes."""
     if not isinstance(start, dict) or not all(key in start for key in MLP_KEYS):
         return False
-    try:
-        arrays = [np.asarray(start[key], dtype=float) for key in MLP_KEYS]
-    except (TypeError, ValueError):
-        return False
-    return [a.shape for a in arrays] == list(shapes) and all(np.isfinite(a).all() for a in arrays)
+    # The shapes first: the expected training runs here, from these very weights.
+    arrays = [as_floats(start[key], shape) for key, shape in zip(MLP_KEYS, shapes, strict=True)]
+    return all(a is not None and np.isfinite(a).all() for a in arrays)
 
 
 @points(2, name="3.4 MLP forward pass", part="3.4")

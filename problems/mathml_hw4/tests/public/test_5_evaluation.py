@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader import check_array, check_true, points
+from grader import as_floats, check_array, check_true, keys_of, points
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "regression.csv"
 N_TRAIN = 120
@@ -43,11 +43,8 @@ def _evaluation_data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 def _same(got: object, want: np.ndarray) -> bool:
     """True when ``got`` is an array of ``want``'s shape and values (default tolerances)."""
-    try:
-        arr = np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return arr.shape == np.shape(want) and bool(np.allclose(arr, want, rtol=1e-6, atol=1e-8))
+    arr = as_floats(got, np.shape(want))  # the shape first: no huge conversion
+    return arr is not None and bool(np.allclose(arr, want, rtol=1e-6, atol=1e-8))
 
 
 def _check(got: object, want: np.ndarray, *, name: str, hints: tuple = ()) -> None:
@@ -64,7 +61,7 @@ def _entry(result: object, key: str, function: str) -> object:
         isinstance(result, dict), f"{function}() must return a dict; got {type(result).__name__}"
     )
     assert isinstance(result, dict)
-    check_true(key in result, f"{function}() returned no '{key}' entry (keys: {sorted(result)})")
+    check_true(key in result, f"{function}() returned no '{key}' entry (keys: {keys_of(result)})")
     return result[key]
 
 
