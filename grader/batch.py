@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from grader import __version__
+from grader import __version__, text
 from grader.archive import (  # noqa: F401 - UnsafeArchiveError is part of this API
     SKIP_NAMES,
     STUDENT_SUFFIXES,
@@ -75,7 +75,6 @@ _CUT = b"\x00cut"
 #: Characters of a grader failure's traceback that its failure report keeps (the end).
 _DETAIL_KEPT = 20_000
 #: A lone surrogate: text that cannot be written as UTF-8.
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -206,7 +205,7 @@ def slim(report: dict[str, Any]) -> dict[str, Any]:
     return {
         "assignment": str(report["assignment"]), "status": str(report["status"]),
         "score": float(report["score"]), "max_score": float(report["max_score"]),
-        "output": _SURROGATE.sub("\ufffd", str(report.get("output", ""))[:_OUTPUT_KEPT]),
+        "output": text.clean(str(report.get("output", ""))[:_OUTPUT_KEPT]),
         "parts": [{k: p[k] for k in ("id", "title", "score", "max_score", "passed", "tests")
                    if k in p} for p in report.get("parts", [])],
         "tests": [{k: t[k] for k in ("number", "name", "part", "max_score", "tags", "status",
@@ -227,27 +226,12 @@ def _write_atomic(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _valid_text(node: Any) -> Any:
-    """``node`` with every lone surrogate replaced by U+FFFD: such a string (an exception
-    message a submission chose, say) cannot be written as UTF-8, and must not stop the batch."""
-    if isinstance(node, str):
-        return _SURROGATE.sub("\ufffd", node)
-    if isinstance(node, dict):
-        return {_valid_text(k): _valid_text(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_valid_text(v) for v in node]
-    return node
-
-
 def encode_report(report: dict[str, Any]) -> bytes:
-    """The report file's bytes: what ``grader grade`` writes, made valid UTF-8 if it is not."""
+    """The report file's bytes: what ``grader grade`` writes (``to_json`` escapes any lone
+    surrogate, so a message a submission chose cannot stop the batch)."""
     from grader.report import to_json
 
-    text = to_json(report)
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:  # the rare report that needs it pays for the walk
-        return to_json(_valid_text(report)).encode("utf-8")
+    return to_json(report).encode("utf-8")
 
 
 # -- grader processes -------------------------------------------------------------------------
@@ -493,18 +477,18 @@ def failure_report(a: Assignment, student: Student, detail: str) -> dict[str, An
     from grader.run import run_pytest
     from grader.score import score_outcomes
 
-    text = ("Grading failed because of a problem in the grader, not in your work; your "
-            "submission will be graded again.")
+    message = ("Grading failed because of a problem in the grader, not in your work; your "
+               "submission will be graded again.")
     outcomes = run_pytest(a, None, public_only=False, collect_only=True)
     for o in outcomes:
         o.status = "failed"
-        o.messages = [text]
+        o.messages = [message]
     p = student.path
     kind = {".py": "py", ".ipynb": "ipynb"}.get(p.suffix, "folder" if p.is_dir() else "unknown")
     report = build_report(
         scores=score_outcomes(outcomes, a.parts), assignment=a.name, status="internal-error",
         submission={"path": str(p), "kind": kind, "sha256": _submission_hash(p, a.module)},
-        execution_time=0.0, isolation={"level": "none"}, message=text,
+        execution_time=0.0, isolation={"level": "none"}, message=message,
         instructor={"detail": detail[-_DETAIL_KEPT:]}, grader_version=__version__)
     validate(report)
     return report

@@ -792,7 +792,7 @@ def test_reply_lines_are_read_in_linear_time_and_capped(tmp_path: Path, monkeypa
 
 def test_reports_are_cut_to_fit_and_made_valid_utf8():
     """A report too large to send has its longest texts cut (scores untouched); one with a lone
-    surrogate is written with U+FFFD in its place."""
+    surrogate is written with its escape in its place."""
     from grader.batch import encode_report, fit_report
 
     report = {"score": 1.5, "tests": [{"output": "m" * 100_000, "score": 1.5}],
@@ -806,8 +806,8 @@ def test_reports_are_cut_to_fit_and_made_valid_utf8():
     with pytest.raises(ValueError, match="even with every text cut"):
         fit_report({"tests": [{"score": 1}] * 100_000}, 1000)
     data = encode_report({"output": "a\ud800b", "tests": [{"x\udcff": ["\ud83d"]}]})
-    assert json.loads(data.decode("utf-8")) == {"output": "a\ufffdb",
-                                                 "tests": [{"x\ufffd": ["\ufffd"]}]}
+    assert json.loads(data.decode("utf-8")) == {"output": "a\\ud800b",
+                                                 "tests": [{"x\\udcff": ["\\ud83d"]}]}
 
 
 @pytest.mark.slow
