@@ -116,7 +116,7 @@ def _arch() -> tuple[int, dict[str, int]] | None:
 
 
 #: System call numbers of the running architecture (empty where this layer is unsupported).
-SYSCALLS: dict[str, int] = dict(_arch()[1]) if _arch() else {}
+SYSCALLS: dict[str, int] = dict(_ARCHES.get(platform.machine().lower(), (0, {}))[1])
 
 
 @dataclass(frozen=True)
@@ -154,10 +154,10 @@ class _Asm:
     """Instructions with symbolic jump targets; ``link`` turns labels into offsets."""
 
     def __init__(self) -> None:
-        self.code: list[tuple[int, object, object, int]] = []
+        self.code: list[tuple[int, int | str, int | str, int]] = []
         self.labels: dict[str, int] = {}
 
-    def op(self, code: int, k: int, jt: object = 0, jf: object = 0) -> None:
+    def op(self, code: int, k: int, jt: int | str = 0, jf: int | str = 0) -> None:
         self.code.append((code, jt, jf, k & 0xFFFFFFFF))
 
     def label(self, name: str) -> None:
@@ -168,7 +168,7 @@ class _Asm:
         for i, (code, jt, jf, k) in enumerate(self.code):
             offsets = []
             for target in (jt, jf):
-                off = self.labels[target] - i - 1 if isinstance(target, str) else int(target)
+                off = self.labels[target] - i - 1 if isinstance(target, str) else target
                 if not 0 <= off <= 255:
                     raise ValueError("seccomp program too large for an 8-bit jump")
                 offsets.append(off)
