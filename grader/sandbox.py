@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from grader import codec
+from grader._jail import LAYERS
 from grader.errors import CodecError, GraderInternalError, SubmissionError
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
@@ -272,7 +273,9 @@ class Sandbox:
 
     def __init__(self, files: dict[str, bytes], entry: str, *, limits: Limits | None = None,
                  hide: Iterable[str] = (), namespaces: bool = True,
-                 launcher: Launcher | None = None) -> None:
+                 disable: Iterable[str] = (), launcher: Launcher | None = None) -> None:
+        """``namespaces=False`` or ``disable``: layers of the worker's confinement not to apply
+        (names in ``grader._jail.LAYERS``: ``namespaces``, ``landlock``, ``seccomp``)."""
         self.launcher = launcher or DirectLauncher()
         self.files = files
         self.entry = entry
@@ -280,6 +283,11 @@ class Sandbox:
         self.hide = sorted({str(Path(p).resolve()) for p in hide} | {_PACKAGE_DIR}
                            | _checkout_dirs())
         self.namespaces = namespaces
+        self.disable = sorted(set(disable) | (set() if namespaces else {"namespaces"}))
+        unknown = set(self.disable) - LAYERS
+        if unknown:
+            raise ValueError(f"unknown layers to disable: {sorted(unknown)}; "
+                             f"known: {sorted(LAYERS)}")
         self.started = time.monotonic()
         self.restarts_left = self.limits.restarts
         self.generation = 0
@@ -327,7 +335,8 @@ class Sandbox:
         self._p = _Process(proc, to_w, from_r,
                            _Output(out_r, self.limits.output_kb * 1024, start=drain))
         config = {"scratch": self._scratch, "hide": self.hide, "limits": self.limits.to_wire(),
-                  "files": self.files, "entry": self.entry, "namespaces": self.namespaces}
+                  "files": self.files, "entry": self.entry, "namespaces": self.namespaces,
+                  "disable": self.disable}
         self._launched = time.monotonic()
         with contextlib.suppress(BrokenPipeError):
             # A worker gone before reading its configuration: wait_ready reports it.
