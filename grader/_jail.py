@@ -184,6 +184,9 @@ def enter(cfg: JailConfig) -> Isolation:
                              "cannot read are unavailable to the submission")
     _drop_privileges(uid, worker_uid, ns_ok, iso)
     layers["own_uid"] = uid == 0 and layers.get("unprivileged", False)
+    if uid != 0:
+        iso.notes.append("the worker shares the grader's uid (only root can give it one of its "
+                         "own), so its processes are not swept by uid after grading")
     # setresuid cleared the parent-death signal set at start (a worker that then left the
     # grader's process group outlived a killed grader); set it again now the uid is final.
     _die_with(parent if not ns_ok else None)
@@ -274,6 +277,8 @@ def _apply_landlock(cfg: JailConfig, iso: Isolation, ns_ok: bool) -> None:
         writable = [cfg.scratch]
         if ns_ok:  # each a fresh tmpfs of this worker alone (see _private_mounts)
             writable += ["/tmp", "/var/tmp", "/dev/shm"]
+        if layers.get("private_proc"):  # shows the worker's own processes only
+            ruleset.allow("/proc", _landlock.READ)
         for path in writable:
             ruleset.allow(path, _landlock.WRITE)
         ruleset.restrict_self()

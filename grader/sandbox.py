@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from grader import codec
+from grader import _jail, codec
 from grader._jail import LAYERS
 from grader.errors import CodecError, GraderInternalError, SubmissionError
 
@@ -157,6 +157,8 @@ class _RelayedProcess:
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None:
             data = b""
+            if timeout is not None and not select.select([self._fd], [], [], timeout)[0]:
+                raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout)
             with contextlib.suppress(OSError):
                 while len(data) < 4:
                     chunk = os.read(self._fd, 4 - len(data))
@@ -268,6 +270,42 @@ def _alive(pid: int) -> bool:
     return True
 
 
+#: How long a worker killed with SIGKILL may take to be gone, and how long one that closed its
+#: end of the pipe may take to exit on its own, before the grader stops waiting for it.
+_EXIT_SECONDS = 2.0
+
+
+def _wait_for(proc: WorkerProcess, timeout: float) -> int | None:
+    """``proc``'s exit status, or ``None`` if it has not ended within ``timeout`` seconds."""
+    try:
+        return proc.wait(timeout=timeout)
+    except (subprocess.TimeoutExpired, GraderInternalError):
+        return None
+
+
+def sweep_uid(uid: int) -> None:
+    """Kill every process of ``uid`` (a root grader's worker uid; see ``_jail.worker_uid_of``).
+
+    The worker's process group is not enough without a PID namespace: a child that left it (a
+    ``setsid`` daemon where seccomp is missing) or one forked while the group was being killed
+    lives on. A forked child takes that uid and sends SIGKILL to everything it may signal, which
+    is exactly that uid's processes (never itself, never root's)."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the forked child
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            for _ in range(3):  # children forked while the first signal went out
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except ProcessLookupError:
+                    break
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
 class Sandbox:
     """One submission's isolated worker. Use as a context manager; ``close`` kills everything."""
 
@@ -324,6 +362,12 @@ class Sandbox:
         ``drain=False``: do not start draining its output yet (``take_over`` does, in the forked
         copy of the grader that will use it: a thread does not survive a fork)."""
         self.generation += 1
+        if self.generation > 1 and self._scratch:
+            # A fresh folder for a restarted worker: without a mount namespace the old one holds
+            # what the dead worker left (files of its uid, which a new uid may not overwrite, or
+            # a submission it rewrote), and the new worker must start from the submission.
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = _new_scratch()
         to_r, to_w = os.pipe()
         from_r, from_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -400,9 +444,7 @@ class Sandbox:
         copy may have died first) and collect its exit status."""
         p, self._handed = self._handed, None
         if p is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(p.proc.pid, signal.SIGKILL)
-            p.proc.wait()
+            self._stop(p)
         shutil.rmtree(self._scratch, ignore_errors=True)
 
     def worker_pid(self) -> int | None:
@@ -456,16 +498,27 @@ class Sandbox:
         if p is None:
             return
         self._p = None
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(p.proc.pid, signal.SIGKILL)
-        if isinstance(p.proc, _RelayedProcess):
-            p.proc.forget()  # the grader that started it collects it
-        else:
-            p.proc.wait()
+        self._stop(p)
         for fd in (p.to_worker, p.from_worker):
             with contextlib.suppress(OSError):
                 os.close(fd)
         self.outputs.append(p.output.text())
+
+    def _stop(self, p: _Process) -> None:
+        """Kill the worker's process group, then (as root, where the worker has a uid of its own)
+        every process of its uid, which the group may not hold; then collect it, waiting
+        a bounded time: a worker stuck in the kernel must not hang the grader."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(p.proc.pid, signal.SIGKILL)
+        if os.geteuid() == 0:
+            # Before the worker is reaped: while its pid is taken, so is its uid. (With a PID
+            # namespace nothing should be left; the sweep costs a fork, and checks that.)
+            sweep_uid(_jail.worker_uid_of(p.proc.pid))
+        if isinstance(p.proc, _RelayedProcess):
+            p.proc.forget()  # the grader that started it collects it
+        elif _wait_for(p.proc, _EXIT_SECONDS) is None:
+            self.events.append(f"the worker (pid {p.proc.pid}) did not end within "
+                               f"{_EXIT_SECONDS:g} s of SIGKILL")
 
     @property
     def output(self) -> str:
@@ -526,18 +579,25 @@ class Sandbox:
             "(is there an infinite loop, or a very slow implementation?)", kind="timeout")
 
     def _died(self, p: _Process) -> None:
-        p.proc.wait()
-        code = p.proc.returncode
+        code = _wait_for(p.proc, _EXIT_SECONDS)
         self._kill()
-        if code is not None and code < 0:
+        if code is None:
+            # The pipe closed but the process lives on (it closed its descriptors, then slept):
+            # waiting for it without a limit hung the grader.
+            reason = ("closed its connection to the grader and kept running (do not close file "
+                      "descriptors your code did not open)")
+            self.events.append(reason)
+            raise SubmissionError(f"the process running your code {reason}", kind="died")
+        if code < 0:
             sig = -code
-            reason = {
+            reasons: dict[int, str] = {
                 signal.SIGXCPU: f"used more than {self.limits.cpu_seconds} s of CPU time",
                 signal.SIGSEGV: "crashed the Python interpreter (segmentation fault; very deep "
                                 "recursion does this)",
                 signal.SIGKILL: "was killed (out of memory or another hard limit)",
                 signal.SIGABRT: "aborted the Python interpreter",
-            }.get(sig, f"was killed by signal {signal.Signals(sig).name}")
+            }
+            reason = reasons.get(sig, f"was killed by signal {signal.Signals(sig).name}")
         else:
             reason = f"ended its own process (exit code {code}; do not call exit or os._exit)"
         self.events.append(reason)
