@@ -68,7 +68,7 @@ PR_CAPBSET_DROP = 24
 
 #: Base of the unprivileged user ids given to workers (when the grader runs as root): the worker
 #: whose outer process has pid P runs as WORKER_UID_BASE + P, unique while P is not reaped, so a
-#: sweep of that uid (``sweep_uid``) reaches that worker's processes and nobody else's.
+#: sweep of that uid (``kill_uid``) reaches that worker's processes and nobody else's.
 WORKER_UID_BASE = 200_000
 
 #: Layers ``JailConfig.disable`` can switch off (for tests and for platforms that break one).
@@ -171,11 +171,16 @@ def enter(cfg: JailConfig) -> Isolation:
     for name in ("pid_namespace", "network_namespace", "mount_namespace"):
         layers[name] = ns_ok
     if ns_ok:
-        _fork_into_pid_namespace(cfg.cpu_seconds)
+        _fork_waiter(cfg.cpu_seconds, namespace=True)
         # Only real root hands the scratch folder to another uid; inside a user namespace
         # geteuid() reads 0 but no other uid is mapped.
         _private_mounts(cfg, iso, worker_uid if uid == 0 else None)
     else:
+        # The same waiting parent without a namespace: on the grader's death it kills the
+        # worker's process group and (as root) sweeps the worker's uid, so children of the
+        # worker do not outlive a killed grader either.
+        _fork_waiter(cfg.cpu_seconds, namespace=False, sweep=worker_uid if uid == 0 else None)
+        parent = os.getppid()
         layers.update(readonly_filesystem=False, hidden_paths=False, scratch_tmpfs=False)
         if uid == 0:
             # The worker drops to its own uid below; its scratch folder must stay writable.
@@ -366,6 +371,34 @@ def _apply_seccomp(cfg: JailConfig, iso: Isolation) -> None:
     iso.layers["seccomp"] = True
 
 
+def kill_uid(uid: int) -> None:
+    """Kill every process of ``uid`` (a root grader's worker uid; see ``worker_uid_of``).
+
+    The worker's process group is not enough without a PID namespace: a child that left it (a
+    ``setsid`` daemon where seccomp is missing) or one forked while the group was being killed
+    lives on. A forked child takes that uid and sends SIGKILL to everything it may signal, which
+    is exactly that uid's processes (never itself, never root's). Needs root."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the forked child
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            for _ in range(3):  # children forked while the first signal went out
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except ProcessLookupError:
+                    break
+        finally:
+            os._exit(0)
+    while True:
+        try:
+            os.waitpid(pid, 0)
+            return
+        except InterruptedError:
+            continue
+
+
 def die_with_parent() -> None:
     """Be killed when the process that started us dies (so a killed grader leaves nothing)."""
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -373,29 +406,43 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
-def _fork_into_pid_namespace(cpu_seconds: float) -> None:
-    """After unshare(CLONE_NEWPID) only children enter the new namespace: fork, parent waits.
+def _fork_waiter(cpu_seconds: float, *, namespace: bool, sweep: int | None = None) -> None:
+    """Fork; the child returns and becomes the worker, the parent only waits for it and exits
+    as it did. This parent runs no student code and keeps the grader's uid.
 
-    The child is the namespace's init, which the kernel spares SIGXCPU: over its CPU limit it
-    runs on to the hard limit and gets SIGKILL. The parent sees its CPU time and passes such a
-    death on as SIGXCPU, so the student hears it was CPU time, not "killed"."""
+    With a PID namespace (``namespace``): after unshare(CLONE_NEWPID) only children enter the
+    new namespace. The child is the namespace's init, which the kernel spares SIGXCPU: over its
+    CPU limit it runs on to the hard limit and gets SIGKILL. The parent sees its CPU time and
+    passes such a death on as SIGXCPU, so the student hears it was CPU time, not "killed".
+
+    Without one, the waiting parent stands where the namespace would: when the grader dies, it
+    kills the worker's process group and (``sweep``: the worker's own uid, as root) every process
+    of that uid, so no child of the worker outlives a killed grader."""
     grader = os.getppid()
     pid = os.fork()
     if pid == 0:
         # If the waiting parent is killed (the grader kills it on timeout), PID 1 dies, and the
         # kernel then kills every process of the namespace: nothing outlives the grading.
+        # (Set again once the worker's uid is final: changing it clears this.)
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         return
-    # Parent: forward termination to the child, then mirror its exit.
+
+    def stop(_sig: int, _frame: object) -> None:
+        os.kill(pid, signal.SIGKILL)
+        if not namespace:
+            if sweep is not None:
+                kill_uid(sweep)
+            os.killpg(0, signal.SIGKILL)  # the worker's group, this process included
+
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, lambda s, _f: os.kill(pid, signal.SIGKILL))
+        signal.signal(sig, stop)
     # The child is the namespace's init, and init ignores a parent-death SIGKILL (the kernel
     # treats it like a signal from inside the namespace), so it outlived a killed grader. This
     # process runs no student code: it turns the grader's death into a SIGTERM, and the handler
     # above kills the child from outside its namespace, where SIGKILL cannot be ignored.
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     if os.getppid() != grader:
-        os.kill(pid, signal.SIGKILL)
+        stop(signal.SIGTERM, None)
     while True:
         try:
             _, status, usage = os.wait4(pid, 0)

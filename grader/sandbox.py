@@ -283,29 +283,6 @@ def _wait_for(proc: WorkerProcess, timeout: float) -> int | None:
         return None
 
 
-def sweep_uid(uid: int) -> None:
-    """Kill every process of ``uid`` (a root grader's worker uid; see ``_jail.worker_uid_of``).
-
-    The worker's process group is not enough without a PID namespace: a child that left it (a
-    ``setsid`` daemon where seccomp is missing) or one forked while the group was being killed
-    lives on. A forked child takes that uid and sends SIGKILL to everything it may signal, which
-    is exactly that uid's processes (never itself, never root's)."""
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the forked child
-        try:
-            os.setgroups([])
-            os.setresgid(uid, uid, uid)
-            os.setresuid(uid, uid, uid)
-            for _ in range(3):  # children forked while the first signal went out
-                try:
-                    os.kill(-1, signal.SIGKILL)
-                except ProcessLookupError:
-                    break
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
-
-
 class Sandbox:
     """One submission's isolated worker. Use as a context manager; ``close`` kills everything."""
 
@@ -513,7 +490,7 @@ class Sandbox:
         if os.geteuid() == 0:
             # Before the worker is reaped: while its pid is taken, so is its uid. (With a PID
             # namespace nothing should be left; the sweep costs a fork, and checks that.)
-            sweep_uid(_jail.worker_uid_of(p.proc.pid))
+            _jail.kill_uid(_jail.worker_uid_of(p.proc.pid))
         if isinstance(p.proc, _RelayedProcess):
             p.proc.forget()  # the grader that started it collects it
         elif _wait_for(p.proc, _EXIT_SECONDS) is None:
