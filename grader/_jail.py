@@ -31,6 +31,7 @@ Each can be switched off alone (``JailConfig.disable``) to test the others.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
@@ -428,7 +429,8 @@ def _fork_waiter(cpu_seconds: float, *, namespace: bool, sweep: int | None = Non
         return
 
     def stop(_sig: int, _frame: object) -> None:
-        os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):  # the worker may be gone already
+            os.kill(pid, signal.SIGKILL)
         if not namespace:
             if sweep is not None:
                 kill_uid(sweep)

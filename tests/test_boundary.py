@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import _landlock
 from grader.api import grade
 from grader.report import validate
 
@@ -196,6 +197,7 @@ def test_rlimits_only_mode_still_grades_honestly(tiny, write_sub):
     assert report["score"] == 7.0
 
 
+@pytest.mark.skipif(not _landlock.abi_version(), reason="no Landlock in this kernel")
 def test_landlock_level_without_namespaces(tiny, write_sub):
     """With namespaces off (as in Docker's default profile), Landlock and seccomp give the
     ``landlock`` level, and the boundary holds."""
