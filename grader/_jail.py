@@ -513,6 +513,19 @@ def _private_mounts(cfg: JailConfig, iso: Isolation, worker_uid: int | None) -> 
             hidden_ok = False
             iso.notes.append(f"could not hide {path} ({exc.strerror})")
     layers["hidden_paths"] = hidden_ok
+    _remount_readonly(iso, writable)
+    owner = f",uid={worker_uid},gid={worker_uid}" if worker_uid is not None else ""
+    try:
+        os.makedirs(cfg.scratch, exist_ok=True)
+        _mount("tmpfs", cfg.scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"{size},mode=0700{owner}")
+        layers["scratch_tmpfs"] = True
+    except OSError as exc:
+        layers["scratch_tmpfs"] = False
+        iso.notes.append(f"could not mount tmpfs on the scratch folder ({exc.strerror})")
+
+
+def _remount_readonly(iso: Isolation, writable: list[str]) -> None:
+    """Every mount the worker can reach, read-only (its own tmpfs folders excepted)."""
     failed = []
     mounts = _mountpoints()
     # A mount covered by a later one at or above its place is unreachable: nothing to protect.
@@ -529,17 +542,9 @@ def _private_mounts(cfg: JailConfig, iso: Isolation, worker_uid: int | None) -> 
             _mount(None, mp, None, flags)
         except OSError:
             failed.append(mp)
-    layers["readonly_filesystem"] = not failed
+    iso.layers["readonly_filesystem"] = not failed
     if failed:
         iso.notes.append(f"could not make read-only: {', '.join(failed[:5])}")
-    owner = f",uid={worker_uid},gid={worker_uid}" if worker_uid is not None else ""
-    try:
-        os.makedirs(cfg.scratch, exist_ok=True)
-        _mount("tmpfs", cfg.scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"{size},mode=0700{owner}")
-        layers["scratch_tmpfs"] = True
-    except OSError as exc:
-        layers["scratch_tmpfs"] = False
-        iso.notes.append(f"could not mount tmpfs on the scratch folder ({exc.strerror})")
 
 
 #: Top-level folders the worker sees as they are (read-only): the system it runs on. Every other

@@ -487,9 +487,12 @@ class Sandbox:
         a bounded time: a worker stuck in the kernel must not hang the grader."""
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(p.proc.pid, signal.SIGKILL)
-        if os.geteuid() == 0:
-            # Before the worker is reaped: while its pid is taken, so is its uid. (With a PID
-            # namespace nothing should be left; the sweep costs a fork, and checks that.)
+        # A PID namespace ends every process in it with the worker: no sweep (it costs a fork
+        # of this process, a few ms). The worker reports its layers before any student code
+        # runs, and one that died before saying so is swept.
+        layers = self.isolation.get("layers") or {}
+        if os.geteuid() == 0 and not layers.get("pid_namespace"):
+            # Before the worker is reaped: while its pid is taken, so is its uid.
             _jail.kill_uid(_jail.worker_uid_of(p.proc.pid))
         if isinstance(p.proc, _RelayedProcess):
             p.proc.forget()  # the grader that started it collects it
