@@ -197,8 +197,10 @@ def enter(cfg: JailConfig) -> Isolation:
     # grader's process group outlived a killed grader); set it again now the uid is final.
     _die_with(parent if not ns_ok else None)
     _set_limits(cfg, iso)
+    # In a PID namespace the grader's pids mean nothing (and cannot be reached anyway).
+    protect = [] if ns_ok else _ancestors()
     _apply_landlock(cfg, iso, ns_ok)
-    _apply_seccomp(cfg, iso)
+    _apply_seccomp(cfg, iso, protect)
     iso.level = _level(layers)
     return iso
 
@@ -356,7 +358,38 @@ def _worker_rules() -> list[_seccomp.Rule]:
     return rules
 
 
-def _apply_seccomp(cfg: JailConfig, iso: Isolation) -> None:
+#: Calls that send a signal, or open a process to signal, with the target pid as argument 0.
+_SIGNAL_CALLS = ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open")
+
+
+def _protect(pids: list[int]) -> list[_seccomp.Rule]:
+    """Rules refusing signals to ``pids`` (the grader and the processes between it and the
+    worker) and to their process groups, and ``kill(-1)``. Where the worker shares the grader's
+    uid and Landlock cannot scope signals (ABI < 6), nothing else stops it killing the grader.
+    Pids are C ints: only the low half of the register counts."""
+    low = 0xFFFFFFFF
+    rules = [_seccomp.Rule("kill", arg=0, mask=low, equals=-1 & low)]
+    for pid in pids:
+        rules += [_seccomp.Rule(name, arg=0, mask=low, equals=pid) for name in _SIGNAL_CALLS]
+        rules.append(_seccomp.Rule("kill", arg=0, mask=low, equals=-pid & low))
+    return rules
+
+
+def _ancestors(limit: int = 4) -> list[int]:
+    """Pids of this process's parent, its parent's parent, ... (read before /proc is closed)."""
+    out: list[int] = []
+    pid = os.getppid()
+    while pid > 1 and len(out) < limit:
+        out.append(pid)
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+    return out
+
+
+def _apply_seccomp(cfg: JailConfig, iso: Isolation, protect: list[int]) -> None:
     iso.layers["seccomp"] = False
     if "seccomp" in cfg.disable:
         iso.notes.append("seccomp switched off")
@@ -365,7 +398,7 @@ def _apply_seccomp(cfg: JailConfig, iso: Isolation) -> None:
         iso.notes.append("seccomp unavailable on this machine")
         return
     try:
-        _seccomp.install(_worker_rules())
+        _seccomp.install([*_worker_rules(), *_protect(protect)])
     except OSError as exc:
         iso.notes.append(f"seccomp filter not installed ({exc.strerror})")
         return

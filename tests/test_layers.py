@@ -173,7 +173,7 @@ def _in_child(fn):
     os.waitpid(pid, 0)
     return code
 
-def probe(secret, other, port):
+def probe(secret, other, port, grader):
     import numpy as np
     out = {}
     out["secret"] = _try(lambda: open(secret).read())
@@ -199,6 +199,8 @@ def probe(secret, other, port):
     out["connect"] = _try(connect)
     out["socket"] = _try(lambda: socket.socket().close())
     out["signal_parent"] = _try(lambda: os.kill(os.getppid(), 0))
+    out["signal_grader"] = _try(lambda: os.kill(grader, 0))
+    out["signal_all"] = _try(lambda: os.kill(-1, 0))
     out["setsid_child"] = _in_child(os.setsid)
     out["setpgid_child"] = _in_child(lambda: os.setpgid(0, 0))
     out["ptrace"] = _try(lambda: _libc("ptrace", 0, 0, 0, 0))  # PTRACE_TRACEME
@@ -225,7 +227,8 @@ def _probe(disable: set[str], user: int | None = None) -> dict[str, Any]:
         with Sandbox({"probe.py": PROBE.encode()}, "probe", limits=Limits(call_seconds=20),
                      disable=disable) as sb:
             out = sb.request({"op": "call", "target": 0, "name": "probe",
-                              "args": [str(SECRET), other, port], "kwargs": {}})
+                              "args": [str(SECRET), other, port, os.getpid()],
+                              "kwargs": {}})
             return {"iso": sb.isolation, **out}
 
     try:
@@ -316,13 +319,25 @@ def test_ordinary_user_without_namespaces_gets_landlock_and_seccomp():
 
 
 @root_only
+@needs_seccomp
+def test_ordinary_user_seccomp_alone_keeps_the_grader_unsignalled():
+    """Where Landlock cannot scope signals (ABI < 6, e.g. Ubuntu 24.04's kernel), the seccomp
+    filter still refuses signals to the grader and to the processes between it and the worker,
+    and ``kill(-1)``, although they share a uid."""
+    out = _probe({"namespaces", "landlock"}, user=USER)
+    assert out["iso"]["layers"]["own_uid"] is False
+    for name in ("signal_grader", "signal_parent", "signal_all"):
+        assert out[name] == EPERM, (name, out[name])
+
+
+@root_only
 def test_ordinary_user_with_every_layer_off_reads_the_checkout():
     """The same user with every layer off reads the hidden tests and signals the grader: the
-    attack the test above stops is real."""
+    attacks the tests above stop are real."""
     out = _probe({"namespaces", "landlock", "seccomp"}, user=USER)
     assert out["iso"]["level"] == "rlimits"
     assert out["secret"] == "ok"
-    assert out["signal_parent"] == "ok"
+    assert (out["signal_parent"], out["signal_grader"], out["signal_all"]) == ("ok",) * 3
 
 
 # -- containment ------------------------------------------------------------------------------
