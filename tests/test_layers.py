@@ -514,3 +514,73 @@ def test_landlock_grant_skips_hidden_folders(tmp_path):
                  [str(tmp_path / "checkout" / "problems")])
     assert sorted(Path(p).name for p in rec.granted) == [".venv", "README.md"]
     assert stat.S_ISDIR(os.stat(tmp_path / "checkout" / "problems").st_mode)
+
+
+def test_a_stuck_hidden_half_is_stopped_not_waited_for(tiny, monkeypatch):
+    """The forked grader running the hidden half is waited for no longer than its worker's
+    limits allow (plus a margin): stuck, it is killed and the grade says so."""
+    import grader.run
+    from grader.errors import GraderInternalError
+
+    real = grader.run.run_many
+
+    def stuck_hidden(assignment, sandboxes, *, public_only=False, hidden_only=False):
+        if hidden_only:
+            time.sleep(600)
+        return real(assignment, sandboxes, public_only=public_only, hidden_only=hidden_only)
+
+    toml = tiny / "assignment.toml"
+    toml.write_text(toml.read_text().replace("total_seconds = 20", "total_seconds = 4")
+                    .replace("import_seconds = 10", "import_seconds = 2"))
+    monkeypatch.setattr(grader.run, "run_many", stuck_hidden)
+    monkeypatch.setattr(grader.run, "_SPLIT_SLACK", -3.0)  # total 4 s + import 2 s - 3 s
+    from grader.api import grade
+
+    started = time.monotonic()
+    with pytest.raises(GraderInternalError, match=r"the hidden tests could not run:\n.*"
+                                                  r"ended without a result \(stopped after 3 s\)"):
+        grade(tiny, FIXTURES / "subs" / "correct.py")
+    assert 2.5 < time.monotonic() - started < 10
+
+
+LEAKY = (FIXTURES / "subs" / "correct.py").read_text() + f'''
+import socket
+try:
+    print(open({str(SECRET)!r}).read())
+except OSError as exc:
+    print("SECRET:", repr(exc))
+try:
+    socket.create_connection(("127.0.0.1", 9), timeout=1)
+except OSError as exc:
+    print("CONNECT:", repr(exc))
+'''
+
+
+@root_only
+@needs_landlock
+def test_full_grade_as_an_ordinary_user_without_namespaces():
+    """The whole grade (split into two workers, a zygote, pytest) as an ordinary user with
+    namespaces off: the honest score, the landlock level, and nothing of the hidden tests in the
+    report though the submission tries to print them."""
+    from grader.api import grade
+
+    base = Path(tempfile.mkdtemp(prefix="grader-user-"))
+    try:
+        shutil.copytree(FIXTURES / "tiny", base / "tiny")
+        (base / "s").mkdir()
+        (base / "s" / "tiny.py").write_text(LEAKY)
+        for path in [base, *base.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        out = _in_child(lambda: {"report": grade(base / "tiny", base / "s" / "tiny.py",
+                                                  disable=("namespaces",))}, user=USER)
+    finally:
+        shutil.rmtree(base)
+    report = out["report"]
+    assert (report["status"], report["score"]) == ("graded", 7.0)
+    assert report["isolation"]["level"] == "landlock"
+    text = json.dumps(report)
+    secret_lines = [ln.strip() for ln in SECRET.read_text().splitlines() if len(ln.strip()) > 30]
+    assert secret_lines and not [ln for ln in secret_lines if ln in text]
+    stdout = report["instructor"]["stdout"]
+    assert "SECRET: PermissionError(13, 'Permission denied')" in stdout
+    assert "CONNECT: PermissionError(1, 'Operation not permitted')" in stdout
