@@ -258,7 +258,8 @@ def _die_with(parent: int | None) -> None:
 
 
 #: System folders the interpreter may read (and run programs from) besides its own folders.
-SYSTEM_READ = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc")
+SYSTEM_READ = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc",
+               "/sys/devices/system/cpu")  # the C library counts processors there
 #: Device files a program may open for reading and writing.
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 
