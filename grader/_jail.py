@@ -151,8 +151,9 @@ def _write(path: str, text: str) -> None:
 def enter(cfg: JailConfig) -> Isolation:
     """Confine the calling process; returns what is active.
 
-    With a PID namespace this forks: the caller's process stays outside only to wait for the
-    confined child and exit with its status, and the child returns from this function.
+    This forks: the caller's process stays outside (of the PID namespace, if there is one) only
+    to wait for the confined child and exit with its status, and the child returns from this
+    function (see ``_fork_waiter``).
     """
     iso = Isolation()
     layers = iso.layers
@@ -190,7 +191,7 @@ def enter(cfg: JailConfig) -> Isolation:
                              "cannot read are unavailable to the submission")
     _drop_privileges(uid, worker_uid, ns_ok, iso)
     layers["own_uid"] = uid == 0 and layers.get("unprivileged", False)
-    if uid != 0:
+    if uid != 0 and not ns_ok:
         iso.notes.append("the worker shares the grader's uid (only root can give it one of its "
                          "own), so its processes are not swept by uid after grading")
     # setresuid cleared the parent-death signal set at start (a worker that then left the
@@ -220,7 +221,7 @@ def _unshare(iso: Isolation, uid: int, gid: int) -> bool:
     try:
         _check(_libc.unshare(flags), "unshare")
     except OSError as exc:
-        iso.notes.append(f"namespaces unavailable ({exc.strerror}); using process limits only")
+        iso.notes.append(f"namespaces unavailable ({exc.strerror})")
     else:
         ns_ok = True
         if uid != 0:
