@@ -39,6 +39,7 @@ import ctypes
 import errno as _errno
 import os
 import platform
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -244,7 +245,7 @@ _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_u
 
 def supported() -> bool:
     """Whether this machine can install a filter (Linux on x86_64 or aarch64, seccomp built in)."""
-    if _arch() is None:
+    if _arch() is None or not sys.platform.startswith("linux"):
         return False
     try:
         return _libc.prctl(_PR_GET_SECCOMP, 0, 0, 0, 0) >= 0
