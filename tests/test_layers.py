@@ -584,3 +584,29 @@ def test_full_grade_as_an_ordinary_user_without_namespaces():
     stdout = report["instructor"]["stdout"]
     assert "SECRET: PermissionError(13, 'Permission denied')" in stdout
     assert "CONNECT: PermissionError(1, 'Operation not permitted')" in stdout
+
+
+@root_only
+@needs_seccomp
+@needs_landlock
+def test_namespaces_refused_by_a_docker_like_filter_give_the_landlock_level():
+    """Under a filter like Docker's default profile (no unshare, setns, mount, namespace clone;
+    clone3 not implemented), the worker's namespaces are refused, not switched off, and it still
+    reaches the landlock level with the refusal in its notes."""
+    docker = [_seccomp.Rule("unshare"), _seccomp.Rule("setns"), _seccomp.Rule("mount"),
+              _seccomp.Rule("clone", arg=0, mask=_seccomp.CLONE_NEW_ANY),
+              _seccomp.Rule("clone3", errno=errno.ENOSYS)]
+
+    def run() -> dict[str, Any]:
+        _seccomp.install(docker)
+        with Sandbox({"probe.py": PROBE.encode()}, "probe") as sb:
+            out = sb.request({"op": "call", "target": 0, "name": "probe",
+                              "args": [str(SECRET), "/nonexistent", 9, os.getpid()],
+                              "kwargs": {}})
+            return {"iso": sb.isolation, **out}
+
+    out = _in_child(run)
+    assert out["iso"]["level"] == "landlock", out["iso"]
+    assert "namespaces unavailable (unshare: Operation not permitted)" in out["iso"]["notes"]
+    assert out["secret"] == EACCES
+    assert out["socket"] == EPERM
