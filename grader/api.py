@@ -6,7 +6,7 @@ import functools
 import os
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,14 +26,16 @@ if TYPE_CHECKING:
 
 
 def grade(assignment: str | Path | Assignment, submission: str | Path, *,
-          public_only: bool = False, namespaces: bool = True,
+          public_only: bool = False, namespaces: bool = True, disable: Iterable[str] = (),
           extra_hide: tuple[str, ...] = (), validate_report: bool = True,
           split: bool = True) -> dict[str, Any]:
     """Grade one submission and return its report (validated against the schema by default).
 
     ``assignment``: a name under ``problems/``, a folder, or an ``Assignment``.
     ``public_only``: run only the public tests (what ``grader check`` does).
-    ``namespaces``: allow Linux namespaces for the worker (``False`` forces process limits only).
+    ``namespaces``: allow Linux namespaces for the worker (``False``: the other layers only).
+    ``disable``: layers of the worker's confinement not to apply (``namespaces``, ``landlock``,
+    ``seccomp``; all three leaves process limits only), for tests of each platform's layers.
     ``extra_hide``: more folders the submission must not see (e.g. a batch's other submissions).
     ``validate_report``: check the report against the JSON Schema (on by default; the CLI turns it
     off unless asked, to save the validator's import time).
@@ -43,12 +45,14 @@ def grade(assignment: str | Path | Assignment, submission: str | Path, *,
     A broken or hostile submission never raises here: it gets a report with status and message.
     """
     return grade_many(assignment, [submission], public_only=public_only, namespaces=namespaces,
+                      disable=disable,
                       extra_hide=extra_hide, validate_report=validate_report, split=split)[0]
 
 
 def grade_many(  # noqa: PLR0915 - one flow: load, launch, run, report (each a few lines)
         assignment: str | Path | Assignment, submissions: Sequence[str | Path], *,
-        public_only: bool = False, namespaces: bool = True, extra_hide: tuple[str, ...] = (),
+        public_only: bool = False, namespaces: bool = True, disable: Iterable[str] = (),
+        extra_hide: tuple[str, ...] = (),
         validate_report: bool = True, launcher: Launcher | None = None, split: bool = True,
         on_report: Callable[[int, dict[str, Any]], None] | None = None,
         on_error: Callable[[int, str], None] | None = None) -> list[dict[str, Any]]:
@@ -122,10 +126,11 @@ def grade_many(  # noqa: PLR0915 - one flow: load, launch, run, report (each a f
 
     try:
         sandboxes = [Sandbox(sub.files, sub.entry, limits=a.limits, namespaces=namespaces,
-                             hide=_hidden(a, sub, extra_hide), launcher=launcher)
+                             disable=disable, hide=_hidden(a, sub, extra_hide), launcher=launcher)
                      for _, sub in loaded]
         hidden_sandbox = Sandbox(loaded[0][1].files, loaded[0][1].entry, limits=a.limits,
-                                 namespaces=namespaces, hide=sandboxes[0].hide,
+                                 namespaces=namespaces, disable=disable,
+                                 hide=sandboxes[0].hide,
                                  launcher=launcher) if split else None
         # A split grade checks the typed answers while its hidden half finishes.
         # Streaming: each report is built as soon as its tests are done, inside the session.

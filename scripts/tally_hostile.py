@@ -392,8 +392,8 @@ def private_tempdir() -> Iterator[Path]:
 
 
 def grade_case(case: Case, assignment_dir: Path, workdir: Path, *, secrets: list[str],
-               namespaces: bool = True, bystander: subprocess.Popen[bytes] | None = None
-               ) -> Outcome:
+               namespaces: bool = True, bystander: subprocess.Popen[bytes] | None = None,
+               disable: tuple[str, ...] = ()) -> Outcome:
     """Grade one case against one (low-limit) assignment copy, observing everything around it."""
     from grader.api import grade
     from grader.assignment import read
@@ -413,7 +413,7 @@ def grade_case(case: Case, assignment_dir: Path, workdir: Path, *, secrets: list
     try:
         with private_tempdir() as tmp:
             try:
-                report = grade(assignment, path, namespaces=namespaces)
+                report = grade(assignment, path, namespaces=namespaces, disable=disable)
             except Exception as exc:  # noqa: BLE001 - a grader crash is what the tally counts
                 crashed = f"{type(exc).__name__}: {exc}"
                 report = {}

@@ -109,16 +109,22 @@ for name in sorted(os.listdir(problems)):
 """
 
 
-@pytest.mark.parametrize(("namespaces", "leaks"), [(True, False), (False, True)])
-def test_leak_detector_catches_a_real_leak(env, tmp_path: Path, namespaces: bool,
+#: Every layer that keeps files unreadable, off: process limits only.
+ALL_OFF = ("namespaces", "landlock", "seccomp")
+
+
+@pytest.mark.parametrize(("disable", "leaks"), [((), False), (ALL_OFF, True),
+                                                (("namespaces",), False)])
+def test_leak_detector_catches_a_real_leak(env, tmp_path: Path, disable: tuple[str, ...],
                                             leaks: bool) -> None:
-    """A submission printing the hidden tests leaks them with namespaces off (so the detector
-    works and the attack is real) and leaks nothing with namespaces on."""
+    """A submission printing the hidden tests leaks them with every file layer off (so the
+    detector works and the attack is real), and leaks nothing with namespaces on, or with
+    namespaces off and Landlock on."""
     from grader.api import grade
 
     sub = tmp_path / "read_hidden.py"
     sub.write_text(READ_HIDDEN)
-    report = grade(env["copies"]["cs189_hw4_backprop"], sub, namespaces=namespaces)
+    report = grade(env["copies"]["cs189_hw4_backprop"], sub, disable=disable)
     assert bool(th.leaked_lines(report, env["secrets"])) is leaks
 
 
@@ -131,10 +137,10 @@ RLIMITS_SAMPLE = ("forge_patch_checkers", "forge_lying_objects", "forge_protocol
 @pytest.mark.slow
 @pytest.mark.parametrize("name", RLIMITS_SAMPLE)
 def test_rlimits_only_isolation_still_bounds_the_submission(env, name: str) -> None:
-    """With namespaces off, the process limits alone still give a report, in time, leaving nothing
+    """With every layer off, the process limits alone still give a report, in time, leaving nothing
     behind, with no forged score (the declared outcome itself is only promised with namespaces)."""
     assert BY_NAME[name].rlimits_safe
-    outcome = _grade(env, name, "cs189_hw4_backprop", namespaces=False)
+    outcome = _grade(env, name, "cs189_hw4_backprop", disable=ALL_OFF)
     assert outcome.report["isolation"]["level"] in ("rlimits", "none")
     assert not th.forged(outcome)
     problems = [p for p in th.judge(outcome, exact=False) if not p.startswith("leaked")]
