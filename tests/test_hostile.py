@@ -117,7 +117,8 @@ def test_leak_detector_catches_a_real_leak(env, tmp_path: Path, namespaces: bool
 
     sub = tmp_path / "read_hidden.py"
     sub.write_text(READ_HIDDEN)
-    report = grade(env["copies"]["cs189_hw4_backprop"], sub, namespaces=namespaces)
+    report = grade(env["copies"]["cs189_hw4_backprop"], sub, namespaces=namespaces,
+                   require_isolation=False)
     assert bool(th.leaked_lines(report, env["secrets"])) is leaks
 
 
