@@ -82,7 +82,7 @@ def _missing_layers(layers: Mapping[str, Any], notes: Iterable[str]) -> str:
     out = [text for key, text in names.items() if key in layers and not layers[key]]
     if not layers:
         out.append("every layer (the worker reported none)")
-    why = [n for n in notes if "unavailable" in n or "refused" in n][:3]
+    why = [n for n in notes if "unavailable (" in n or "refused (" in n][:3]
     text = ", ".join(out) or "none reported missing, yet the probe got through"
     return text + (f" ({'; '.join(why)})" if why else "")
 
