@@ -135,6 +135,8 @@ def _run(a: Assignment, sandboxes: list[Sandbox], hidden_sandbox: Sandbox | None
                 try:
                     sandbox.wait_jailed()
                 except IsolationRefusedError:
+                    if hidden_sandbox is not None:
+                        hidden_sandbox.close()  # not handed to a forked copy yet: ours to stop
                     raise
                 except GraderInternalError:
                     pass  # a worker that did not start: wait_ready reports it as before

@@ -123,10 +123,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=MODES)
     parser.add_argument("--uid", type=int, default=1000, help="the ordinary user (user mode)")
-    parser.add_argument("command", nargs=argparse.REMAINDER,
-                        help="the command to run, after --")
-    args = parser.parse_args(argv)
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    parser.add_argument("command", nargs="*", help="the command to run, after --")
+    argv = sys.argv[1:] if argv is None else argv
+    # Everything after the first -- is the command, options of its own included.
+    split = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:split])
+    command = args.command + argv[split + 1:]
     if not command:
         parser.error("no command given (put it after --)")
     if os.geteuid() != 0:

@@ -1,7 +1,8 @@
 """Exfiltrate the hidden tests and the reference as a real submission did: read every process's
-/proc/PID/cmdline and cwd for the grader's paths, walk those folders and their parents (then the
-whole filesystem, for a second and a half), read every hidden test, reference solution and
-assignment.toml found, print their lines and put them into the message of every exception.
+/proc/PID/cmdline and cwd for the grader's paths, walk those folders and their parents (the
+whole checkout: at most 3,000 folders in a second and a half), read every hidden test,
+reference solution and assignment.toml found, print their lines and put them into the message
+of every exception. (escape_read_hidden walks the whole filesystem.)
 
 Nothing trusted may be readable: the test suite searches every report for distinctive lines of
 the hidden tests and reference solutions. No honest part: every test scores 0.
@@ -31,7 +32,10 @@ for p in paths:
     for _ in range(4):
         roots.add(d)
         d = os.path.dirname(d)
-order = sorted(roots - {"/"}, key=len, reverse=True) + ["/"]
+# The interpreter's own folders hold no course material (and walking them costs memory the
+# worker's limit does not have to spare).
+order = sorted((r for r in roots - {"/"} if "/.venv" not in r and "site-packages" not in r
+                and "/.pyenv" not in r), key=len, reverse=True)
 
 
 def wanted(path):
@@ -41,17 +45,19 @@ def wanted(path):
 
 read, lines = [], []
 deadline = time.monotonic() + 1.5
+walked = 0
 for root in order:
     for dirpath, dirs, files in os.walk(root):
-        if time.monotonic() > deadline:
+        walked += 1
+        if time.monotonic() > deadline or walked > 3000:
             break
         dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev", "usr", ".git", ".venv")]
         for f in files:
             path = os.path.join(dirpath, f)
-            if wanted(path) and path not in read:
+            if wanted(path) and path not in read and len(read) < 200:
                 try:
-                    with open(path) as fh:
-                        text = fh.read()
+                    with open(path, errors="replace") as fh:
+                        text = fh.read(65536)
                 except OSError:
                     continue
                 read.append(path)
