@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,11 +44,17 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]
     th.become_subreaper()
     base = tmp_path_factory.mktemp("hostile")
     copies = {a: th.limited_assignment(a, base / "problems") for a in th.ASSIGNMENTS}
+    # Copies every user may read, for the levels that grade as an ordinary user.
+    shared = Path(tempfile.mkdtemp(prefix="hostile-open-", dir="/var/tmp"))
+    shared.chmod(0o755)
+    open_copies = {a: th.open_copy(a, shared / "problems") for a in th.ASSIGNMENTS}
     th._warm_up()
     bystander = subprocess.Popen(["sleep", "3600"])
-    yield {"copies": copies, "secrets": th.secret_lines(), "bystander": bystander, "base": base}
+    yield {"copies": copies, "open_copies": open_copies, "secrets": th.secret_lines(),
+           "bystander": bystander, "base": base}
     bystander.kill()
     bystander.wait()
+    shutil.rmtree(shared, ignore_errors=True)
 
 
 def _params() -> list[object]:
@@ -58,8 +66,25 @@ def _params() -> list[object]:
     return out
 
 
+#: Level cases that finish in about a second; the rest are marked slow.
+FAST_LEVELS = {"escape_walk_cmdline", "escape_scan_listeners", "escape_setsid_daemon"}
+
+
+def _level_params() -> list[object]:
+    out = []
+    for case in CASES:
+        for level in case.levels[1:]:
+            for a in th.ASSIGNMENTS:
+                marks = [pytest.mark.skipif(os.geteuid() != 0, reason="the simulation needs root")]
+                if case.name not in FAST_LEVELS:
+                    marks.append(pytest.mark.slow)
+                out.append(pytest.param(case.name, a, level, id=f"{case.name}-{a}-{level}",
+                                        marks=marks))
+    return out
+
+
 def _grade(env: dict[str, object], name: str, assignment: str, **kw: object) -> object:
-    copies = env["copies"]
+    copies = env["open_copies" if kw.get("level", "namespaces") != "namespaces" else "copies"]
     assert isinstance(copies, dict)
     work = Path(tempfile.mkdtemp(prefix=f"{name}-{assignment}-", dir=env["base"]))  # type: ignore[arg-type]
     return th.grade_case(BY_NAME[name], copies[assignment], work, secrets=env["secrets"],
@@ -67,11 +92,26 @@ def _grade(env: dict[str, object], name: str, assignment: str, **kw: object) -> 
 
 
 def test_corpus_is_large_and_declared_for_both_assignments() -> None:
-    """At least 30 submissions, each with an outcome declared for every assignment graded."""
+    """At least 30 submissions, each with an outcome declared for every assignment graded, at
+    every level it is graded at."""
     assert len(CASES) >= 30
     for case in CASES:
-        assert set(case.expect) == set(th.ASSIGNMENTS), case.name
+        for level in case.levels:
+            assert set(case.expected(level)) == set(th.ASSIGNMENTS), (case.name, level)
         assert case.generate or case.path.exists() or case.path.is_symlink(), case.name
+
+
+#: The exfiltration and containment attacks of the platforms without namespaces (issue 13's
+#: acceptance): each is graded at both simulated levels.
+PLATFORM_ATTACKS = ("escape_walk_cmdline", "escape_read_hidden", "escape_scan_listeners",
+                    "escape_network", "exhaust_fork_bomb", "escape_setsid_daemon",
+                    "exhaust_close_pipes_sleep")
+
+
+def test_platform_attacks_are_declared_at_every_level() -> None:
+    """Every platform attack is in the corpus at each level of the tally."""
+    for name in PLATFORM_ATTACKS:
+        assert BY_NAME[name].levels == list(th.LEVELS), name
 
 
 def test_secret_lines_are_found() -> None:
@@ -89,6 +129,19 @@ def test_secret_lines_are_found() -> None:
 def test_submission_scores_exactly_its_honest_points(env, name: str, assignment: str) -> None:
     """Grading the submission gives the declared outcome and breaks none of the invariants."""
     outcome = _grade(env, name, assignment)
+    problems = th.judge(outcome)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(("name", "assignment", "level"), _level_params())
+def test_submission_at_a_platform_level_gives_its_declared_outcome(env, name: str,
+                                                                   assignment: str,
+                                                                   level: str) -> None:
+    """Graded by `grader grade` as root under Docker's default profile, or as an ordinary user
+    with namespaces refused: the declared outcome, nothing leaked, reached or left behind,
+    within the time limit."""
+    outcome = _grade(env, name, assignment, level=level)
+    assert outcome.level == level
     problems = th.judge(outcome)
     assert not problems, "\n".join(problems)
 
