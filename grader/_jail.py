@@ -13,16 +13,33 @@ Layers, strongest setup (root, or unprivileged user namespaces):
   for the scratch folder, /tmp, /var/tmp and /dev/shm;
 - a user id of its own with no capabilities and ``no_new_privs``, so nothing above can be undone;
 - rlimits: address space, CPU seconds, processes, file size, open files, no core dumps.
+
+Layers that need no namespaces (Docker's default profile, CI runners, an ordinary user), applied
+with namespaces too, as a second wall:
+- Landlock (``grader._landlock``): the worker may read only the interpreter's folders and the
+  system folders, and read and write only its scratch folder (and, with a mount namespace, its
+  private /tmp); the grader's checkout, hidden tests, reference, other workers' scratch and every
+  /proc entry stay unreachable; with ABI 4+ every TCP bind/connect is refused, with ABI 6+ so are
+  signals to processes outside the worker (the grader, the other half of a split grade);
+- seccomp (``grader._seccomp``): no ``socket``, ``ptrace``, namespace or mount calls, ``bpf``,
+  keyrings, ``io_uring``, kernel modules; no ``setsid``/``setpgid`` (the whole worker tree stays
+  in the process group the grader kills) and no file locks (a channel between two workers);
+- the parent-death signal, set again after the uid change (which clears it);
+- as root: a uid of the worker's own, so the grader can sweep every process of it afterwards.
+Each can be switched off alone (``JailConfig.disable``) to test the others.
 """
 
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import resource
 import signal
 import sys
 from dataclasses import dataclass, field
+
+from grader import _landlock, _seccomp
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -49,8 +66,18 @@ PR_SET_NO_NEW_PRIVS = 38
 PR_SET_DUMPABLE = 4
 PR_CAPBSET_DROP = 24
 
-#: Base of the unprivileged user ids given to workers (when the grader runs as root).
+#: Base of the unprivileged user ids given to workers (when the grader runs as root): the worker
+#: whose outer process has pid P runs as WORKER_UID_BASE + P, unique while P is not reaped, so a
+#: sweep of that uid (``sweep_uid``) reaches that worker's processes and nobody else's.
 WORKER_UID_BASE = 200_000
+
+#: Layers ``JailConfig.disable`` can switch off (for tests and for platforms that break one).
+LAYERS = frozenset({"namespaces", "landlock", "seccomp"})
+
+
+def worker_uid_of(pid: int) -> int:
+    """The uid a root grader's worker started as process ``pid`` runs under."""
+    return WORKER_UID_BASE + pid
 
 
 @dataclass
@@ -72,7 +99,9 @@ class JailConfig:
     open_files: int = 256
     """Open file descriptors."""
     namespaces: bool = True
-    """Try namespaces at all (``False`` forces the rlimits-only level, for tests and odd platforms)."""
+    """Try namespaces at all (``False`` is the same as ``"namespaces"`` in ``disable``)."""
+    disable: frozenset[str] = frozenset()
+    """Layers not to apply, from ``LAYERS`` (tests force each platform's set of layers)."""
 
 
 @dataclass
@@ -80,7 +109,9 @@ class Isolation:
     """Which layers are active in the worker; copied into every report."""
 
     level: str = "none"
-    """``namespaces`` (all layers), ``partial`` (some), or ``rlimits`` (process limits only)."""
+    """``namespaces`` (all namespace layers), ``partial`` (some), ``landlock`` (no namespaces, but
+    Landlock keeps files unreachable and Landlock or seccomp the network), or ``rlimits`` (process
+    limits only)."""
     layers: dict[str, bool] = field(default_factory=dict)
     """Each layer and whether it is active."""
     notes: list[str] = field(default_factory=list)
@@ -124,36 +155,19 @@ def enter(cfg: JailConfig) -> Isolation:
     """
     iso = Isolation()
     layers = iso.layers
+    unknown = set(cfg.disable) - LAYERS
+    if unknown:
+        raise ValueError(f"unknown layers to disable: {sorted(unknown)}; known: {sorted(LAYERS)}")
+    use_ns = cfg.namespaces and "namespaces" not in cfg.disable
+    parent = os.getppid()
     uid = os.geteuid()
     gid = os.getegid()  # read before unshare: inside an unmapped namespace it reads as 65534
     # One uid per worker, taken from the outer pid (unique among live workers), so per-user limits
     # such as the process count of one submission never starve another graded at the same time.
-    worker_uid = WORKER_UID_BASE + os.getpid() % 50_000
-    ns_ok = False
-    if cfg.namespaces and sys.platform.startswith("linux"):
-        flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
-        if uid != 0:
-            flags |= CLONE_NEWUSER
-        if uid != 0:
-            # A process that changed its uid is not "dumpable", and then may not write its own
-            # /proc/self/uid_map; an ordinary user's process is, and this makes sure of it.
-            _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
-        try:
-            _check(_libc.unshare(flags), "unshare")
-        except OSError as exc:
-            iso.notes.append(f"namespaces unavailable ({exc.strerror}); using process limits only")
-        else:
-            ns_ok = True
-            if uid != 0:
-                try:
-                    _write("/proc/self/setgroups", "deny")
-                    _write("/proc/self/uid_map", f"0 {uid} 1")
-                    _write("/proc/self/gid_map", f"0 {gid} 1")
-                except OSError as exc:
-                    # Unmapped, the namespace grants nothing usable: no mounts, no isolation of
-                    # files. Process limits still apply below.
-                    ns_ok = False
-                    iso.notes.append(f"user namespace could not be mapped ({exc.strerror})")
+    worker_uid = worker_uid_of(os.getpid())
+    ns_ok = _unshare(iso, uid, gid) if use_ns else False
+    if not use_ns:
+        iso.notes.append("namespaces switched off")
     for name in ("pid_namespace", "network_namespace", "mount_namespace"):
         layers[name] = ns_ok
     if ns_ok:
@@ -169,16 +183,182 @@ def enter(cfg: JailConfig) -> Isolation:
             iso.notes.append("without a mount namespace, modules in folders the worker's uid "
                              "cannot read are unavailable to the submission")
     _drop_privileges(uid, worker_uid, ns_ok, iso)
+    layers["own_uid"] = uid == 0 and layers.get("unprivileged", False)
+    # setresuid cleared the parent-death signal set at start (a worker that then left the
+    # grader's process group outlived a killed grader); set it again now the uid is final.
+    _die_with(parent if not ns_ok else None)
     _set_limits(cfg, iso)
+    _apply_landlock(cfg, iso, ns_ok)
+    _apply_seccomp(cfg, iso)
+    iso.level = _level(layers)
+    return iso
+
+
+def _unshare(iso: Isolation, uid: int, gid: int) -> bool:
+    """Enter new namespaces (and map our user id in a user namespace); ``False`` if refused."""
+    if not sys.platform.startswith("linux"):
+        return False
+    ns_ok = False
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+    if uid != 0:
+        flags |= CLONE_NEWUSER
+    if uid != 0:
+        # A process that changed its uid is not "dumpable", and then may not write its own
+        # /proc/self/uid_map; an ordinary user's process is, and this makes sure of it.
+        _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+    try:
+        _check(_libc.unshare(flags), "unshare")
+    except OSError as exc:
+        iso.notes.append(f"namespaces unavailable ({exc.strerror}); using process limits only")
+    else:
+        ns_ok = True
+        if uid != 0:
+            try:
+                _write("/proc/self/setgroups", "deny")
+                _write("/proc/self/uid_map", f"0 {uid} 1")
+                _write("/proc/self/gid_map", f"0 {gid} 1")
+            except OSError as exc:
+                # Unmapped, the namespace grants nothing usable: no mounts, no isolation of
+                # files. Process limits still apply below.
+                ns_ok = False
+                iso.notes.append(f"user namespace could not be mapped ({exc.strerror})")
+    return ns_ok
+
+
+def _level(layers: dict[str, bool]) -> str:
     core = ("pid_namespace", "network_namespace", "mount_namespace", "readonly_filesystem",
             "hidden_paths", "unprivileged")
     if all(layers.get(k) for k in core):
-        iso.level = "namespaces"
-    elif any(layers.get(k) for k in core if k != "unprivileged"):
-        iso.level = "partial"
-    else:
-        iso.level = "rlimits"
-    return iso
+        return "namespaces"
+    if any(layers.get(k) for k in core if k != "unprivileged"):
+        return "partial"
+    if layers.get("landlock") and layers.get("unprivileged") and (
+            layers.get("landlock_network") or layers.get("seccomp")):
+        return "landlock"
+    return "rlimits"
+
+
+def _die_with(parent: int | None) -> None:
+    """Set the parent-death signal; exit at once if ``parent`` is already gone (``None``: in a
+    PID namespace, where the parent is outside and ``getppid`` says 0)."""
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
+
+
+#: System folders the interpreter may read (and run programs from) besides its own folders.
+SYSTEM_READ = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc")
+#: Device files a program may open for reading and writing.
+DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+
+
+def _apply_landlock(cfg: JailConfig, iso: Isolation, ns_ok: bool) -> None:
+    layers = iso.layers
+    for name in ("landlock", "landlock_network", "landlock_scope"):
+        layers[name] = False
+    if "landlock" in cfg.disable:
+        iso.notes.append("Landlock switched off")
+        return
+    try:
+        ruleset = _landlock.Ruleset()
+    except OSError as exc:
+        iso.notes.append(f"Landlock unavailable ({exc.strerror}); files are protected only by "
+                         "their modes" + (" and the mount namespace" if ns_ok else ""))
+        return
+    hidden = [os.path.realpath(h) for h in cfg.hide]
+    try:
+        for path in [*_interpreter_paths(), *SYSTEM_READ]:
+            _grant(ruleset, path, _landlock.EXECUTE_READ, hidden)
+        for dev in DEVICES:
+            ruleset.allow(dev, _landlock.WRITE)
+        writable = [cfg.scratch]
+        if ns_ok:  # each a fresh tmpfs of this worker alone (see _private_mounts)
+            writable += ["/tmp", "/var/tmp", "/dev/shm"]
+        for path in writable:
+            ruleset.allow(path, _landlock.WRITE)
+        ruleset.restrict_self()
+    except OSError as exc:
+        ruleset.close()
+        iso.notes.append(f"Landlock not applied ({exc.strerror})")
+        return
+    layers["landlock"] = True
+    layers["landlock_network"] = ruleset.network
+    layers["landlock_scope"] = ruleset.scope
+    if not ruleset.network:
+        iso.notes.append(f"Landlock ABI {ruleset.abi} cannot refuse TCP connections (needs 4, "
+                         "Linux 6.7)")
+    if not ruleset.scope:
+        iso.notes.append(f"Landlock ABI {ruleset.abi} cannot refuse signals to the grader "
+                         "(needs 6, Linux 6.12)")
+
+
+def _grant(ruleset: _landlock.Ruleset, path: str, rights: int, hidden: list[str]) -> None:
+    """Grant ``path``, except the hidden folders inside it: a folder holding one (a checkout
+    on ``sys.path``, site-packages holding the grader) is granted child by child."""
+    path = os.path.realpath(path)
+    if any(_inside(path, h) for h in hidden):
+        return
+    if not any(_inside(h, path) for h in hidden):
+        ruleset.allow(path, rights)
+        return
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return
+    for name in names:
+        _grant(ruleset, os.path.join(path, name), rights, hidden)
+
+
+def _worker_rules() -> list[_seccomp.Rule]:
+    """System calls the worker never needs once confined: each fails with EPERM, so the student
+    sees an ordinary Python error (``PermissionError``), not a killed process."""
+    denied = (
+        # Networking: the worker talks to the grader over inherited pipes only. socketpair
+        # stays (a local pair reaches nothing; multiprocessing uses it).
+        "socket",
+        # Other processes' memory and files.
+        "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
+        # Undoing the confinement: namespaces and mounts.
+        "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "open_tree",
+        "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+        # Kernel attack surface an unprivileged program has no use for.
+        "bpf", "perf_event_open", "keyctl", "add_key", "request_key", "io_uring_setup",
+        "io_uring_enter", "io_uring_register", "userfaultfd", "kexec_load", "kexec_file_load",
+        "init_module", "finit_module", "delete_module", "name_to_handle_at",
+        "open_by_handle_at", "acct", "swapon", "swapoff", "reboot", "sethostname",
+        "setdomainname", "iopl", "ioperm", "quotactl", "syslog", "lookup_dcookie", "uselib",
+        "vhangup", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
+        "fanotify_init",
+        # Leaving the process group the grader kills (a setsid daemon outlived the grading).
+        "setsid", "setpgid",
+        # File locks: two workers of one grade both see /usr, and a lock there is a channel.
+        "flock",
+    )
+    rules = [_seccomp.Rule(name) for name in denied]
+    rules.append(_seccomp.Rule("clone", arg=0, mask=_seccomp.CLONE_NEW_ANY))
+    # clone3 passes its flags in memory a filter cannot read: "not implemented" makes the C
+    # library fall back to clone, whose flags are checked above.
+    rules.append(_seccomp.Rule("clone3", errno=errno.ENOSYS))
+    # F_GETLK, F_SETLK, F_SETLKW, their open-file-description forms, leases, dnotify.
+    for cmd in (5, 6, 7, 36, 37, 38, 1024, 1025, 1026):
+        rules.append(_seccomp.Rule("fcntl", arg=1, mask=0xFFFFFFFF, equals=cmd))
+    return rules
+
+
+def _apply_seccomp(cfg: JailConfig, iso: Isolation) -> None:
+    iso.layers["seccomp"] = False
+    if "seccomp" in cfg.disable:
+        iso.notes.append("seccomp switched off")
+        return
+    if not _seccomp.supported():
+        iso.notes.append("seccomp unavailable on this machine")
+        return
+    try:
+        _seccomp.install(_worker_rules())
+    except OSError as exc:
+        iso.notes.append(f"seccomp filter not installed ({exc.strerror})")
+        return
+    iso.layers["seccomp"] = True
 
 
 def die_with_parent() -> None:

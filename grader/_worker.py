@@ -20,6 +20,7 @@ import importlib
 import os
 import socket  # for the leak probe: after confinement it may no longer be importable
 import sys
+import tempfile
 import traceback
 from typing import Any
 
@@ -291,7 +292,8 @@ def run(fd_in: int, fd_out: int) -> None:
     jail_cfg = _jail.JailConfig(
         scratch=cfg["scratch"], hide=list(cfg["hide"]), memory_mb=int(limits["memory_mb"]),
         cpu_seconds=int(limits["cpu_seconds"]), max_processes=int(limits["max_processes"]),
-        file_mb=int(limits["file_mb"]), namespaces=bool(cfg["namespaces"]))
+        file_mb=int(limits["file_mb"]), namespaces=bool(cfg["namespaces"]),
+        disable=frozenset(cfg.get("disable", ())))
     iso = _jail.enter(jail_cfg)
     isolation = iso.as_dict()
     spec = cfg.get("probe") or {}
@@ -303,6 +305,10 @@ def run(fd_in: int, fd_out: int) -> None:
     _write_files(scratch, cfg["files"])
     os.chdir(scratch)
     os.environ["HOME"] = scratch
+    # Without a mount namespace /tmp is shared with everyone else on the machine (and Landlock
+    # refuses it): temporary files go to the scratch folder.
+    os.environ["TMPDIR"] = scratch
+    tempfile.tempdir = None
     sys.path.insert(0, scratch)
     # Sent only now: a failure before this point is the grader's, never the student's.
     server.send({"ok": True, "phase": "jailed", "isolation": isolation, "uid": os.getuid()})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,14 +24,16 @@ if TYPE_CHECKING:
 
 
 def grade(assignment: str | Path | Assignment, submission: str | Path, *,
-          public_only: bool = False, namespaces: bool = True,
+          public_only: bool = False, namespaces: bool = True, disable: Iterable[str] = (),
           extra_hide: tuple[str, ...] = (), validate_report: bool = True,
           split: bool = True, require_isolation: bool | None = None) -> dict[str, Any]:
     """Grade one submission and return its report (validated against the schema by default).
 
     ``assignment``: a name under ``problems/``, a folder, or an ``Assignment``.
     ``public_only``: run only the public tests (what ``grader check`` does).
-    ``namespaces``: allow Linux namespaces for the worker (``False`` forces process limits only).
+    ``namespaces``: allow Linux namespaces for the worker (``False``: the other layers only).
+    ``disable``: layers of the worker's confinement not to apply (``namespaces``, ``landlock``,
+    ``seccomp``; all three leaves process limits only), for tests of each platform's layers.
     ``extra_hide``: more folders the submission must not see (e.g. a batch's other submissions).
     ``validate_report``: check the report against the JSON Schema (on by default; the CLI turns it
     off unless asked, to save the validator's import time).
@@ -48,12 +50,13 @@ def grade(assignment: str | Path | Assignment, submission: str | Path, *,
     A broken or hostile submission never raises here: it gets a report with status and message.
     """
     return grade_many(assignment, [submission], public_only=public_only, namespaces=namespaces,
+                      disable=disable,
                       extra_hide=extra_hide, validate_report=validate_report, split=split,
                       require_isolation=require_isolation)[0]
 
 
 def grade_many(assignment: str | Path | Assignment, submissions: Sequence[str | Path], *,
-               public_only: bool = False, namespaces: bool = True,
+               public_only: bool = False, namespaces: bool = True, disable: Iterable[str] = (),
                extra_hide: tuple[str, ...] = (), validate_report: bool = True,
                launcher: Launcher | None = None, split: bool = True,
                require_isolation: bool | None = None) -> list[dict[str, Any]]:
@@ -96,10 +99,12 @@ def grade_many(assignment: str | Path | Assignment, submissions: Sequence[str | 
     probe = _probe(a, required(a, public_only=public_only, require_isolation=require_isolation))
     try:
         sandboxes = [Sandbox(sub.files, sub.entry, limits=a.limits, namespaces=namespaces,
-                             hide=_hidden(a, sub, extra_hide), launcher=launcher, probe=probe)
+                             disable=disable, hide=_hidden(a, sub, extra_hide), launcher=launcher,
+                             probe=probe)
                      for _, sub in loaded]
         hidden_sandbox = Sandbox(loaded[0][1].files, loaded[0][1].entry, limits=a.limits,
-                                 namespaces=namespaces, hide=sandboxes[0].hide,
+                                 namespaces=namespaces, disable=disable,
+                                 hide=sandboxes[0].hide,
                                  launcher=launcher, probe=probe) if split else None
         # A split grade checks the typed answers while its hidden half finishes.
         answers: list[list[Any]] = []

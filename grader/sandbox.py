@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from grader import codec, policy
+from grader._jail import LAYERS
 from grader.errors import CodecError, GraderInternalError, IsolationRefusedError, SubmissionError
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
@@ -295,7 +296,12 @@ class Sandbox:
 
     def __init__(self, files: dict[str, bytes], entry: str, *, limits: Limits | None = None,
                  hide: Iterable[str] = (), namespaces: bool = True,
-                 launcher: Launcher | None = None, probe: LeakProbe | None = None) -> None:
+                 disable: Iterable[str] = (), launcher: Launcher | None = None,
+                 probe: LeakProbe | None = None) -> None:
+        """``namespaces=False`` or ``disable``: layers of the worker's confinement not to apply
+        (names in ``grader._jail.LAYERS``: ``namespaces``, ``landlock``, ``seccomp``).
+        ``probe``: what the worker must prove out of its reach before the submission is
+        imported (``isolation.verified``)."""
         self.launcher = launcher or DirectLauncher()
         self.files = files
         self.entry = entry
@@ -303,6 +309,11 @@ class Sandbox:
         self.hide = sorted({str(Path(p).resolve()) for p in hide} | {_PACKAGE_DIR}
                            | _checkout_dirs())
         self.namespaces = namespaces
+        self.disable = sorted(set(disable) | (set() if namespaces else {"namespaces"}))
+        unknown = set(self.disable) - LAYERS
+        if unknown:
+            raise ValueError(f"unknown layers to disable: {sorted(unknown)}; "
+                             f"known: {sorted(LAYERS)}")
         self.probe = probe or LeakProbe()
         self._listener: socket.socket | None = None
         self._jailed_generation = 0
@@ -355,7 +366,7 @@ class Sandbox:
                            _Output(out_r, self.limits.output_kb * 1024, start=drain))
         config = {"scratch": self._scratch, "hide": self.hide, "limits": self.limits.to_wire(),
                   "files": self.files, "entry": self.entry, "namespaces": self.namespaces,
-                  "probe": self.probe.to_wire(self._probe_port())}
+                  "disable": self.disable, "probe": self.probe.to_wire(self._probe_port())}
         self._launched = time.monotonic()
         with contextlib.suppress(BrokenPipeError):
             # A worker gone before reading its configuration: wait_ready reports it.
