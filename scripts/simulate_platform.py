@@ -15,6 +15,10 @@ Modes (run this as root; the command inherits what is set here and can never und
   then the command runs under ``--uid`` (default 1000) with no supplementary groups and no
   capabilities.
 
+``--no-landlock`` also refuses the Landlock calls (ENOSYS, as from a kernel built without it or
+a container whose seccomp profile predates it): the platform then has no layer that keeps the
+course's files from a worker of the same uid.
+
 The filter comes from ``grader._seccomp`` (the grader's own seccomp layer), so the grader sees
 exactly what a real platform's refusal looks like to it: ``unshare`` fails with EPERM. Used by
 ``tests/test_platforms.py`` and ``scripts/tally_hostile.py --level``.
@@ -58,9 +62,14 @@ NAMESPACE_RULES = (
 )
 
 
-def refuse_namespaces() -> None:
-    """Install the filter in this process (and everything it execs)."""
-    _seccomp.install(NAMESPACE_RULES)
+LANDLOCK_RULES = tuple(_seccomp.Rule(name, errno=errno.ENOSYS) for name in (
+    "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self"))
+
+
+def refuse_namespaces(*, landlock: bool = True) -> None:
+    """Install the filter in this process (and everything it execs); ``landlock=False`` refuses
+    Landlock too."""
+    _seccomp.install(NAMESPACE_RULES + (() if landlock else LANDLOCK_RULES))
 
 
 def drop_to_docker_caps() -> None:
@@ -123,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=MODES)
     parser.add_argument("--uid", type=int, default=1000, help="the ordinary user (user mode)")
+    parser.add_argument("--no-landlock", action="store_true",
+                        help="refuse Landlock too (a kernel or profile without it)")
     parser.add_argument("command", nargs="*", help="the command to run, after --")
     argv = sys.argv[1:] if argv is None else argv
     # Everything after the first -- is the command, options of its own included.
@@ -137,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         drop_to_docker_caps()
     else:
         make_interpreter_reachable()
-    refuse_namespaces()
+    refuse_namespaces(landlock=not args.no_landlock)
     if args.mode == "user":
         become_user(args.uid)
         os.environ["HOME"] = os.environ.get("TMPDIR", "/tmp")

@@ -418,9 +418,11 @@ def private_tempdir() -> Iterator[Path]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _grade_at_level(level: str, assignment_dir: Path, path: Path, tmp: Path) -> dict[str, Any]:
+def _grade_at_level(level: str, assignment_dir: Path, path: Path, tmp: Path,
+                    timeout: float = 300) -> dict[str, Any]:
     """Grade with the ``grader grade`` command under ``simulate_platform.py``'s mode for
-    ``level``; the report it wrote (empty if none), whatever its exit code."""
+    ``level``; the report it wrote, whatever its exit code. A command that wrote none, or did
+    not finish within ``timeout`` seconds, raises (a crash of the grader)."""
     mode = LEVELS[level]
     assert mode is not None
     out = tmp / "report.json"
@@ -429,10 +431,11 @@ def _grade_at_level(level: str, assignment_dir: Path, path: Path, tmp: Path) -> 
            sys.executable, "-m", "grader", "grade", str(assignment_dir), str(path), "-o", str(out)]
     env = {**os.environ, "TMPDIR": str(tmp)}
     try:
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=300,
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=timeout,
                               check=False)
     except subprocess.TimeoutExpired:
-        raise RuntimeError(f"grader grade at level {level} did not finish in 300 s") from None
+        raise RuntimeError(f"grader grade at level {level} did not finish in {timeout:g} s "
+                           "(a wait without a time limit?)") from None
     try:
         report = json.loads(out.read_text())
     except (OSError, ValueError):
@@ -454,12 +457,13 @@ def open_copy(name: str, dest: Path) -> Path:
 
 
 def grade_case(case: Case, assignment_dir: Path, workdir: Path, *, secrets: list[str],
-               namespaces: bool = True, bystander: subprocess.Popen[bytes] | None = None,
+               disable: frozenset[str] = frozenset(),
+               bystander: subprocess.Popen[bytes] | None = None,
                level: str = "namespaces") -> Outcome:
     """Grade one case against one (low-limit) assignment copy, observing everything around it.
 
-    ``level``: ``namespaces`` grades in this process (``namespaces=False`` with it: the rlimits
-    level, explicitly allowed); any other of ``LEVELS`` runs the ``grader grade`` command under
+    ``level``: ``namespaces`` grades in this process (``disable``: confinement layers to switch
+    off, and then an unisolated grade is explicitly allowed); any other of ``LEVELS`` runs the ``grader grade`` command under
     that level's platform simulation (``assignment_dir`` must then be readable by every user:
     ``open_copy``)."""
     from grader.api import grade
@@ -481,10 +485,12 @@ def grade_case(case: Case, assignment_dir: Path, workdir: Path, *, secrets: list
         with private_tempdir() as tmp:
             try:
                 if level != "namespaces":
-                    report = _grade_at_level(level, assignment_dir, path, tmp)
+                    report = _grade_at_level(level, assignment_dir, path, tmp,
+                                             timeout=assignment.limits.total_seconds
+                                             + 2 * MARGIN_SECONDS)
                 else:
-                    report = grade(assignment, path, namespaces=namespaces,
-                                   require_isolation=None if namespaces else False)
+                    report = grade(assignment, path, disable=disable,
+                                   require_isolation=False if disable else None)
             except Exception as exc:  # noqa: BLE001 - a grader crash is what the tally counts
                 crashed = f"{type(exc).__name__}: {exc}"
                 report = {}

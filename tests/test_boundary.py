@@ -186,13 +186,14 @@ def scale(x, k):
 
 
 def test_rlimits_only_mode_still_grades_honestly(tiny, write_sub):
-    """Without namespaces (allowed explicitly), the boundary still holds and the report says
-    the level."""
-    report, _ = _grade(tiny, write_sub(HOSTILE["lying_eq"]), namespaces=False,
+    """Without namespaces, Landlock and seccomp (allowed explicitly), the boundary still holds
+    and the report says the level."""
+    off = ("namespaces", "landlock", "seccomp")
+    report, _ = _grade(tiny, write_sub(HOSTILE["lying_eq"]), disable=off,
                        require_isolation=False)
     assert report["score"] == 0.0
     assert report["isolation"]["level"] == "rlimits"
-    report, _ = _grade(tiny, FIXTURES / "subs" / "correct.py", namespaces=False,
+    report, _ = _grade(tiny, FIXTURES / "subs" / "correct.py", disable=off,
                        require_isolation=False)
     assert report["score"] == 7.0
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from grader._jail import LAYERS
+
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("tally_hostile",
                                                ROOT / "scripts" / "tally_hostile.py")
@@ -161,16 +163,18 @@ for name in sorted(os.listdir(problems)):
 """
 
 
-@pytest.mark.parametrize(("namespaces", "leaks"), [(True, False), (False, True)])
-def test_leak_detector_catches_a_real_leak(env, tmp_path: Path, namespaces: bool,
+@pytest.mark.parametrize(("disable", "leaks"), [
+    (frozenset(), False), (frozenset({"namespaces"}), False), (LAYERS, True)])
+def test_leak_detector_catches_a_real_leak(env, tmp_path: Path, disable: frozenset[str],
                                             leaks: bool) -> None:
-    """A submission printing the hidden tests leaks them with namespaces off (so the detector
-    works and the attack is real) and leaks nothing with namespaces on."""
+    """A submission printing the hidden tests leaks them with every layer off (so the detector
+    works and the attack is real; allowed explicitly) and leaks nothing with namespaces, or
+    with Landlock and seccomp alone."""
     from grader.api import grade
 
     sub = tmp_path / "read_hidden.py"
     sub.write_text(READ_HIDDEN)
-    report = grade(env["copies"]["cs189_hw4_backprop"], sub, namespaces=namespaces,
+    report = grade(env["open_copies"]["cs189_hw4_backprop"], sub, disable=disable,
                    require_isolation=False)
     assert bool(th.leaked_lines(report, env["secrets"])) is leaks
 
@@ -184,10 +188,11 @@ RLIMITS_SAMPLE = ("forge_patch_checkers", "forge_lying_objects", "forge_protocol
 @pytest.mark.slow
 @pytest.mark.parametrize("name", RLIMITS_SAMPLE)
 def test_rlimits_only_isolation_still_bounds_the_submission(env, name: str) -> None:
-    """With namespaces off, the process limits alone still give a report, in time, leaving nothing
-    behind, with no forged score (the declared outcome itself is only promised with namespaces)."""
+    """With every layer off (allowed explicitly), the process limits alone still give a report,
+    in time, leaving nothing behind, with no forged score (the declared outcome itself is only
+    promised with namespaces)."""
     assert BY_NAME[name].rlimits_safe
-    outcome = _grade(env, name, "cs189_hw4_backprop", namespaces=False)
+    outcome = _grade(env, name, "cs189_hw4_backprop", disable=LAYERS)
     assert outcome.report["isolation"]["level"] in ("rlimits", "none")
     assert not th.forged(outcome)
     problems = [p for p in th.judge(outcome, exact=False) if not p.startswith("leaked")]

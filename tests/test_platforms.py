@@ -1,8 +1,9 @@
 """The platforms courses grade on, simulated here (scripts/simulate_platform.py): root under
 Docker's default profile (Gradescope, Docker, Kubernetes pods) and an ordinary user with
-namespaces refused (a GitHub-hosted runner without sudo). The grader's policy is checked through
-the real command line under each: `grade` refuses with exit 1 and the fix for that platform,
-`--allow-unisolated` grades, `check` runs. The hostile corpus at these levels is in
+namespaces refused (a GitHub-hosted runner without sudo), each with and without Landlock. The
+grader's policy is checked through the real command line under each: `grade` goes ahead where
+Landlock and seccomp hold, refuses with exit 1 and the fix for that platform where they do not,
+`--allow-unisolated` grades anyway, `check` always runs. The hostile corpus at these levels is in
 tests/test_hostile.py."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,15 +47,20 @@ def workdir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _run(mode: str, *command: str, workdir: Path) -> subprocess.CompletedProcess[str]:
+def _run(mode: str, *command: str, workdir: Path,
+         landlock: bool = True) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TMPDIR": str(workdir)}
-    return subprocess.run([sys.executable, str(SIMULATE), mode, "--", *command], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    flags = [] if landlock else ["--no-landlock"]
+    return subprocess.run([sys.executable, str(SIMULATE), mode, *flags, "--", *command],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
 
 
-def _grader(mode: str, *args: str, workdir: Path) -> tuple[int, dict[str, object], str]:
+def _grader(mode: str, *args: str, workdir: Path,
+            landlock: bool = True) -> tuple[int, dict[str, Any], str]:
     out = workdir / "report.json"
-    proc = _run(mode, sys.executable, "-m", "grader", *args, "-o", str(out), workdir=workdir)
+    proc = _run(mode, sys.executable, "-m", "grader", *args, "-o", str(out), workdir=workdir,
+                landlock=landlock)
     return proc.returncode, json.loads(out.read_text()), proc.stderr
 
 
@@ -66,11 +73,31 @@ def test_simulation_refuses_namespaces(mode: str, uid: int, workdir: Path) -> No
         proc.stderr
 
 
-def test_docker_default_grade_is_refused_with_the_container_fix(workdir: Path) -> None:
-    """Root without namespaces (Gradescope, Docker's default, a Kubernetes pod): `grader
-    grade` exits 1 with status internal-error and says to let the container create namespaces
-    or make the course material root-only."""
-    code, report, err = _grader("docker", "grade", "mathml_hw4", str(CORRECT), workdir=workdir)
+@pytest.mark.parametrize("mode", ["docker", "user"])
+def test_grade_without_namespaces_holds_with_landlock_and_seccomp(mode: str,
+                                                                   workdir: Path) -> None:
+    """Gradescope/Docker's default/a Kubernetes pod (root) and a GitHub-hosted runner without
+    sudo (an ordinary user): namespaces are refused, Landlock and seccomp keep the course's
+    files and the network out of reach, the probe verifies it, and the grade goes ahead."""
+    code, report, err = _grader(mode, "grade", "mathml_hw4", str(CORRECT), workdir=workdir)
+    assert code == 0, err
+    assert report["status"] == "graded"
+    isolation = report["isolation"]
+    assert isolation["level"] == "landlock"
+    assert (isolation["layers"]["mount_namespace"], isolation["layers"]["landlock"],
+            isolation["layers"]["seccomp"]) == (False, True, True)
+    assert (isolation["verified"]["hidden_unreadable"],
+            isolation["verified"]["network_unreachable"]) == (True, True)
+    assert isolation["layers"].get("own_uid", False) is (mode == "docker")
+
+
+def test_docker_without_landlock_is_refused_with_the_container_fix(workdir: Path) -> None:
+    """Root without namespaces and without Landlock: the world-readable checkout is readable by
+    the worker's own uid, so `grader grade` exits 1 with status internal-error, names the
+    missing layers and says to let the container create namespaces, enable Landlock, or make
+    the course material root-only."""
+    code, report, err = _grader("docker", "grade", "mathml_hw4", str(CORRECT), workdir=workdir,
+                                landlock=False)
     assert code == 1
     assert (report["status"], report["score"]) == ("internal-error", 0)
     assert report["output"].endswith(policy.STUDENT_MESSAGE)
@@ -78,39 +105,41 @@ def test_docker_default_grade_is_refused_with_the_container_fix(workdir: Path) -
                           "grader: grading refused: the worker, before any student code ran, "
                           f"could read the hidden tests or reference ({ROOT}/problems/mathml_hw4"
                           "/tests/hidden/")
+    assert "connect to" not in err.split("\n")[1]  # seccomp still refuses sockets
+    assert "Landlock (limits what the worker may open)" in err
+    assert "  - enable Landlock (kernel >= 5.13" in err
     assert "  - let the container create namespaces (Docker: `--security-opt " \
            "seccomp=unconfined`" in err
     assert "  - make the course material readable by root only" in err
-    assert "unshare: Operation not permitted" in err
 
 
-def test_runner_without_sudo_grade_is_refused_with_run_as_root(workdir: Path) -> None:
-    """An ordinary user without namespaces (a GitHub-hosted runner without sudo): refused, and
-    told to run as root with sudo."""
-    code, report, err = _grader("user", "grade", "mathml_hw4", str(CORRECT), workdir=workdir)
+def test_runner_without_sudo_or_landlock_is_refused_with_run_as_root(workdir: Path) -> None:
+    """An ordinary user without namespaces or Landlock (a runner without sudo on an old
+    kernel): refused, and told to run as root with sudo."""
+    code, report, err = _grader("user", "grade", "mathml_hw4", str(CORRECT), workdir=workdir,
+                                landlock=False)
     assert code == 1
     assert report["status"] == "internal-error"
     assert "  - run as root (on GitHub-hosted runners: `sudo -E env PATH=$PATH grader ...`" in err
     assert "let the container create namespaces" not in err
 
 
-def test_docker_default_allow_unisolated_grades(workdir: Path) -> None:
-    """`--allow-unisolated` grades at the rlimits level and reports what the worker reached."""
+def test_allow_unisolated_grades_without_landlock(workdir: Path) -> None:
+    """`--allow-unisolated` grades anyway and reports what the worker reached."""
     code, report, _ = _grader("docker", "grade", "mathml_hw4", str(CORRECT),
-                              "--allow-unisolated", workdir=workdir)
+                              "--allow-unisolated", workdir=workdir, landlock=False)
     assert code == 0
     assert report["status"] == "graded"
-    isolation = report["isolation"]
-    assert isinstance(isolation, dict) and isolation["level"] == "rlimits"
-    assert isolation["verified"]["network_unreachable"] is False
+    assert report["isolation"]["verified"]["hidden_unreadable"] is False
 
 
 @pytest.mark.parametrize("mode", ["docker", "user"])
 def test_check_runs_on_every_platform(mode: str, workdir: Path) -> None:
-    """`grader check` (public tests only, what students run) runs whatever the level."""
+    """`grader check` (public tests only, what students run) runs whatever the level, even
+    with no layer that keeps files from the worker."""
     proc = _run(mode, sys.executable, "-m", "grader", "check", "mathml_hw4", str(CORRECT),
-                "--json", workdir=workdir)
+                "--json", workdir=workdir, landlock=False)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert (report["status"], report["public_only"]) == ("graded", True)
-    assert report["isolation"]["level"] == "rlimits"
+    assert report["isolation"]["verified"]["hidden_unreadable"] is False

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from grader import api, cli, policy
+from grader._jail import LAYERS
 from grader.assignment import read
 from grader.errors import AssignmentError, IsolationRefusedError
 from grader.report import validate
@@ -21,6 +22,9 @@ from grader.sandbox import LeakProbe, Sandbox
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORRECT = FIXTURES / "subs" / "correct.py"
+#: Every layer that keeps files or the network from the worker switched off: what remains is
+#: the rlimits level (and, as root, the worker's own uid).
+NO_LAYERS = frozenset(LAYERS)
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="the worker's own uid needs root")
 
 
@@ -44,19 +48,19 @@ def open_tiny(open_dir: Path) -> Path:
     return dest
 
 
-def _force_namespaces(monkeypatch: pytest.MonkeyPatch, namespaces: bool) -> None:
-    """Every worker the API starts uses namespaces or not, whatever the caller asked."""
+def _force_disable(monkeypatch: pytest.MonkeyPatch, disable: frozenset[str]) -> None:
+    """Every worker the API starts goes without these layers, whatever the caller asked."""
     def sandbox(*args: object, **kw: object) -> Sandbox:
-        return Sandbox(*args, **{**kw, "namespaces": namespaces})  # type: ignore[arg-type]
+        return Sandbox(*args, **{**kw, "disable": disable})  # type: ignore[arg-type]
 
     monkeypatch.setattr(api, "Sandbox", sandbox)
 
 
 @pytest.fixture
-def no_namespaces(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every worker the API starts is confined without namespaces (the rlimits level), as on a
-    platform that refuses them."""
-    _force_namespaces(monkeypatch, False)
+def no_layers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every worker the API starts is confined by process limits only, as on a platform that
+    refuses namespaces and has neither Landlock nor seccomp."""
+    _force_disable(monkeypatch, NO_LAYERS)
 
 
 def _planted(folder: Path, mode: int = 0o644) -> Path:
@@ -66,10 +70,10 @@ def _planted(folder: Path, mode: int = 0o644) -> Path:
     return path
 
 
-def _probe(folder: Path, files: tuple[str, ...], *, namespaces: bool,
+def _probe(folder: Path, files: tuple[str, ...], *, disable: frozenset[str] = frozenset(),
            require: frozenset[str] = frozenset()) -> dict[str, object]:
     probe = LeakProbe(files=files, folders=(str(folder),), require=require)
-    with Sandbox({"m.py": b"x = 1\n"}, "m", namespaces=namespaces, hide=[str(folder)],
+    with Sandbox({"m.py": b"x = 1\n"}, "m", disable=disable, hide=[str(folder)],
                  probe=probe) as sb:
         assert sb.import_failure is None
         return dict(sb.isolation["verified"])
@@ -78,10 +82,10 @@ def _probe(folder: Path, files: tuple[str, ...], *, namespaces: bool,
 # -- the probe ---------------------------------------------------------------------------------
 
 def test_probe_reports_a_planted_file_the_worker_can_read(open_dir: Path) -> None:
-    """Without namespaces, a world-readable trusted file, its folder and a loopback port are
-    all reached, and the probe says so."""
+    """Without namespaces, Landlock and seccomp, a world-readable trusted file, its folder and a
+    loopback port are all reached, and the probe says so."""
     planted = _planted(open_dir)
-    verified = _probe(open_dir, (str(planted),), namespaces=False)
+    verified = _probe(open_dir, (str(planted),), disable=NO_LAYERS)
     assert verified["hidden_unreadable"] is False
     assert verified["network_unreachable"] is False
     results = {(c["kind"], c["target"]): c["result"] for c in verified["checked"]}
@@ -91,15 +95,33 @@ def test_probe_reports_a_planted_file_the_worker_can_read(open_dir: Path) -> Non
 
 
 def test_probe_with_namespaces_reaches_nothing(open_dir: Path) -> None:
-    """With namespaces, the same file and folder are gone from the worker's view and the
-    network is down."""
+    """With every layer, the same file and folder are gone from the worker's view and no
+    socket reaches the port."""
     planted = _planted(open_dir)
-    verified = _probe(open_dir, (str(planted),), namespaces=True)
+    verified = _probe(open_dir, (str(planted),))
     assert verified["hidden_unreadable"] is True
     assert verified["network_unreachable"] is True
     results = {c["kind"]: c["result"] for c in verified["checked"]}
     assert results == {"file": "refused: ENOENT", "folder": "refused: ENOENT",
-                       "tcp": "refused: ENETUNREACH"}
+                       "tcp": "refused: EPERM"}
+
+
+@pytest.mark.parametrize(("disable", "file_result", "hidden", "network"), [
+    (frozenset({"namespaces"}), "refused: EACCES", True, True),
+    (frozenset({"namespaces", "landlock"}), "readable", False, True),
+    (frozenset({"namespaces", "seccomp"}), "refused: EACCES", True, True),
+])
+def test_probe_measures_each_layer_without_namespaces(open_dir: Path, disable: frozenset[str],
+                                                      file_result: str, hidden: bool,
+                                                      network: bool) -> None:
+    """Without namespaces Landlock alone keeps the planted file out of reach (EACCES); with
+    Landlock off it is readable; the network stays cut off by either Landlock or seccomp."""
+    planted = _planted(open_dir)
+    verified = _probe(open_dir, (str(planted),), disable=disable)
+    assert (verified["hidden_unreadable"], verified["network_unreachable"]) == (hidden, network)
+    results = {c["kind"]: c["result"] for c in verified["checked"]}
+    assert results["file"] == file_result
+    assert results["tcp"].startswith("refused: ")
 
 
 @ROOT_ONLY
@@ -108,7 +130,7 @@ def test_probe_sees_file_modes_keep_a_root_only_file_from_the_worker(open_dir: P
     root only is refused to it (the file-modes layer), and the probe measures that."""
     planted = _planted(open_dir, mode=0o600)
     open_dir.chmod(0o711)  # traversable, not listable
-    verified = _probe(open_dir, (str(planted),), namespaces=False)
+    verified = _probe(open_dir, (str(planted),), disable=NO_LAYERS)
     assert verified["hidden_unreadable"] is True
     assert {c["kind"]: c["result"] for c in verified["checked"]
             if c["kind"] != "tcp"} == {"file": "refused: EACCES", "folder": "refused: EACCES"}
@@ -122,7 +144,7 @@ def test_a_refused_worker_never_imports_the_submission(open_dir: Path) -> None:
     open_dir.chmod(0o777)
     source = f"open({str(marker)!r}, 'w').write('ran')\n".encode()
     probe = LeakProbe(files=(str(planted),), require=frozenset({"hidden_unreadable"}))
-    sb = Sandbox({"m.py": source}, "m", namespaces=False, probe=probe)
+    sb = Sandbox({"m.py": source}, "m", disable=NO_LAYERS, probe=probe)
     try:
         with pytest.raises(IsolationRefusedError) as info:
             sb.start()
@@ -140,10 +162,10 @@ REFUSED_START = ("grading refused: the worker, before any student code ran, coul
                  "hidden tests or reference (")
 
 
-def test_grade_without_namespaces_is_refused(open_tiny: Path) -> None:
+def test_grade_without_any_layer_is_refused(open_tiny: Path) -> None:
     """The default: the worker could read the hidden tests and reach the network, so nothing
     is graded; every test scores 0 with the student message, the instructor hears why."""
-    report = api.grade(open_tiny, CORRECT, namespaces=False)
+    report = api.grade(open_tiny, CORRECT, disable=NO_LAYERS)
     validate(report)
     assert (report["status"], report["score"]) == ("internal-error", 0.0)
     assert report["output"].endswith(policy.STUDENT_MESSAGE)
@@ -153,11 +175,34 @@ def test_grade_without_namespaces_is_refused(open_tiny: Path) -> None:
     assert refused.startswith(f"{REFUSED_START}{sorted(hidden.glob('*.py'))[0]}, {hidden}) "
                               "and connect to 127.0.0.1:")
     assert "(isolation level 'rlimits')" in refused
-    assert "Missing layers: mount namespace (hides the course's folders), network namespace" \
-        in refused
+    assert "Missing layers: mount namespace (hides the course's folders), network namespace, " \
+        "Landlock (limits what the worker may open), seccomp filter (no sockets)" in refused
     assert refused.endswith(policy.ALLOW_HINT)
     assert report["isolation"]["verified"]["hidden_unreadable"] is False
     assert "stdout" not in report["instructor"]  # no student code ran
+
+
+def test_grade_with_landlock_and_seccomp_alone_passes_the_probe(open_tiny: Path) -> None:
+    """Namespaces refused (Docker's default) but Landlock and seccomp active: the probe
+    verifies both requirements and the grade goes ahead at the landlock level."""
+    report = api.grade(open_tiny, CORRECT, namespaces=False)
+    assert (report["status"], report["score"], report["isolation"]["level"]) == (
+        "graded", 7.0, "landlock")
+    verified = report["isolation"]["verified"]
+    assert (verified["hidden_unreadable"], verified["network_unreachable"]) == (True, True)
+
+
+def test_grade_without_landlock_says_enable_landlock(open_tiny: Path) -> None:
+    """Namespaces and Landlock missing, seccomp active: the network is cut off but the hidden
+    tests are readable; refused, and the message names Landlock and how to enable it."""
+    report = api.grade(open_tiny, CORRECT, disable=frozenset({"namespaces", "landlock"}))
+    assert report["status"] == "internal-error"
+    refused = report["instructor"]["refused"]
+    assert "could read the hidden tests or reference (" in refused
+    assert "connect to" not in refused
+    assert "Landlock (limits what the worker may open)" in refused
+    assert "  - enable Landlock (kernel >= 5.13, not disabled by the container's LSM " \
+           "settings: `landlock` must be listed in /sys/kernel/security/lsm)" in refused
 
 
 def test_grade_with_namespaces_passes_the_probe(tiny: Path) -> None:
@@ -174,23 +219,25 @@ def test_allowing_an_unisolated_grade_grades_and_reports_what_was_reached(
         open_tiny: Path) -> None:
     """require_isolation=False grades at the rlimits level; the report still says what the
     worker could reach."""
-    report = api.grade(open_tiny, CORRECT, namespaces=False, require_isolation=False)
+    report = api.grade(open_tiny, CORRECT, disable=NO_LAYERS, require_isolation=False)
     assert (report["status"], report["score"]) == ("graded", 7.0)
     assert report["isolation"]["verified"]["hidden_unreadable"] is False
     assert report["isolation"]["verified"]["network_unreachable"] is False
 
 
 def test_assignment_can_lower_its_requirements(open_tiny: Path) -> None:
-    """``[isolation] require = ["hidden_unreadable"]`` no longer needs the network cut off; a
-    root-only copy of the tests then passes at the rlimits level as root, a readable one not."""
+    """``[isolation] require = ["hidden_unreadable"]`` no longer needs the network cut off, and
+    ``require = []`` needs nothing."""
     toml = open_tiny / "assignment.toml"
     toml.write_text(toml.read_text() + '\n[isolation]\nrequire = ["hidden_unreadable"]\n')
     assert read(open_tiny).require == frozenset({"hidden_unreadable"})
-    report = api.grade(open_tiny, CORRECT, namespaces=False)
+    report = api.grade(open_tiny, CORRECT, disable=NO_LAYERS)
     assert report["status"] == "internal-error"
     assert "and connect to" not in report["instructor"]["refused"]
+    report = api.grade(open_tiny, CORRECT, disable=frozenset({"namespaces", "seccomp"}))
+    assert (report["status"], report["score"]) == ("graded", 7.0)
     toml.write_text(toml.read_text().replace('require = ["hidden_unreadable"]', "require = []"))
-    report = api.grade(open_tiny, CORRECT, namespaces=False)
+    report = api.grade(open_tiny, CORRECT, disable=NO_LAYERS)
     assert (report["status"], report["score"]) == ("graded", 7.0)
 
 
@@ -205,7 +252,7 @@ def test_a_malformed_isolation_table_is_an_assignment_error(tiny: Path, table: s
 
 
 def test_cli_grade_refuses_with_exit_1_and_the_message(open_tiny: Path, tmp_path: Path,
-                                                       no_namespaces: None,
+                                                       no_layers: None,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     """`grader grade` where namespaces are refused: exit 1, report written with status
     internal-error, the instructor's message on stderr."""
@@ -220,7 +267,7 @@ def test_cli_grade_refuses_with_exit_1_and_the_message(open_tiny: Path, tmp_path
 
 
 def test_cli_grade_allow_unisolated_grades(open_tiny: Path, tmp_path: Path,
-                                           no_namespaces: None) -> None:
+                                           no_layers: None) -> None:
     """`--allow-unisolated` grades anyway, exit 0."""
     out = tmp_path / "report.json"
     assert cli.main(["grade", str(open_tiny), str(CORRECT), "-o", str(out),
@@ -230,17 +277,17 @@ def test_cli_grade_allow_unisolated_grades(open_tiny: Path, tmp_path: Path,
         "graded", 7.0, "rlimits")
 
 
-@pytest.mark.parametrize("namespaces", [True, False])
+@pytest.mark.parametrize("disable", [frozenset(), NO_LAYERS])
 def test_cli_check_runs_at_any_level(open_tiny: Path, monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str],
-                                     namespaces: bool) -> None:
+                                     disable: frozenset[str]) -> None:
     """`grader check` (public tests only) requires nothing: it runs with or without layers."""
-    _force_namespaces(monkeypatch, namespaces)
+    _force_disable(monkeypatch, disable)
     assert cli.main(["check", str(open_tiny), str(CORRECT), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert (report["status"], report["public_only"]) == ("graded", True)
     assert report["score"] == sum(t["max_score"] for t in report["tests"])
-    assert report["isolation"]["verified"]["hidden_unreadable"] is namespaces
+    assert report["isolation"]["verified"]["hidden_unreadable"] is not disable
 
 
 def test_refusal_comes_before_any_hidden_test_runs(open_tiny: Path) -> None:
@@ -251,10 +298,10 @@ def test_refusal_comes_before_any_hidden_test_runs(open_tiny: Path) -> None:
         "@points(1)\n"
         "def test_marker(submission):\n"
         f"    open({str(marker)!r}, 'w').write('ran')\n")
-    report = api.grade(open_tiny, CORRECT, namespaces=False)
+    report = api.grade(open_tiny, CORRECT, disable=NO_LAYERS)
     assert report["status"] == "internal-error"
     assert not marker.exists()
-    report = api.grade(open_tiny, CORRECT, namespaces=False, require_isolation=False)
+    report = api.grade(open_tiny, CORRECT, disable=NO_LAYERS, require_isolation=False)
     assert marker.exists()
 
 
