@@ -463,9 +463,9 @@ def grade_case(case: Case, assignment_dir: Path, workdir: Path, *, secrets: list
     """Grade one case against one (low-limit) assignment copy, observing everything around it.
 
     ``level``: ``namespaces`` grades in this process (``disable``: confinement layers to switch
-    off, and then an unisolated grade is explicitly allowed); any other of ``LEVELS`` runs the ``grader grade`` command under
-    that level's platform simulation (``assignment_dir`` must then be readable by every user:
-    ``open_copy``)."""
+    off, and then an unisolated grade is explicitly allowed); any other of ``LEVELS`` runs the
+    ``grader grade`` command under that level's platform simulation (``assignment_dir`` must
+    then be readable by every user: ``open_copy``)."""
     from grader.api import grade
     from grader.assignment import read
 
