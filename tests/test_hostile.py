@@ -37,7 +37,8 @@ BY_NAME = {c.name: c for c in CASES}
 #: Cases that finish in a second or two: run by default; the rest are marked slow.
 FAST = {c.name for c in CASES if c.category == "broken"} | {
     "forge_patch_checkers", "forge_lying_objects", "forge_reduce_pickle", "escape_symlink_file",
-    "escape_git_objects", "escape_network", "forge_fake_report_exit"}
+    "escape_git_objects", "escape_network", "forge_fake_report_exit", "escape_walk_cmdline",
+    "escape_scan_listeners", "escape_setsid_daemon"}
 
 
 @pytest.fixture(scope="module")
