@@ -31,6 +31,7 @@ Each can be switched off alone (``JailConfig.disable``) to test the others.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
@@ -68,7 +69,7 @@ PR_CAPBSET_DROP = 24
 
 #: Base of the unprivileged user ids given to workers (when the grader runs as root): the worker
 #: whose outer process has pid P runs as WORKER_UID_BASE + P, unique while P is not reaped, so a
-#: sweep of that uid (``sweep_uid``) reaches that worker's processes and nobody else's.
+#: sweep of that uid (``kill_uid``) reaches that worker's processes and nobody else's.
 WORKER_UID_BASE = 200_000
 
 #: Layers ``JailConfig.disable`` can switch off (for tests and for platforms that break one).
@@ -150,8 +151,9 @@ def _write(path: str, text: str) -> None:
 def enter(cfg: JailConfig) -> Isolation:
     """Confine the calling process; returns what is active.
 
-    With a PID namespace this forks: the caller's process stays outside only to wait for the
-    confined child and exit with its status, and the child returns from this function.
+    This forks: the caller's process stays outside (of the PID namespace, if there is one) only
+    to wait for the confined child and exit with its status, and the child returns from this
+    function (see ``_fork_waiter``).
     """
     iso = Isolation()
     layers = iso.layers
@@ -171,11 +173,16 @@ def enter(cfg: JailConfig) -> Isolation:
     for name in ("pid_namespace", "network_namespace", "mount_namespace"):
         layers[name] = ns_ok
     if ns_ok:
-        _fork_into_pid_namespace(cfg.cpu_seconds)
+        _fork_waiter(cfg.cpu_seconds, namespace=True)
         # Only real root hands the scratch folder to another uid; inside a user namespace
         # geteuid() reads 0 but no other uid is mapped.
         _private_mounts(cfg, iso, worker_uid if uid == 0 else None)
     else:
+        # The same waiting parent without a namespace: on the grader's death it kills the
+        # worker's process group and (as root) sweeps the worker's uid, so children of the
+        # worker do not outlive a killed grader either.
+        _fork_waiter(cfg.cpu_seconds, namespace=False, sweep=worker_uid if uid == 0 else None)
+        parent = os.getppid()
         layers.update(readonly_filesystem=False, hidden_paths=False, scratch_tmpfs=False)
         if uid == 0:
             # The worker drops to its own uid below; its scratch folder must stay writable.
@@ -184,12 +191,17 @@ def enter(cfg: JailConfig) -> Isolation:
                              "cannot read are unavailable to the submission")
     _drop_privileges(uid, worker_uid, ns_ok, iso)
     layers["own_uid"] = uid == 0 and layers.get("unprivileged", False)
+    if uid != 0 and not ns_ok:
+        iso.notes.append("the worker shares the grader's uid (only root can give it one of its "
+                         "own), so its processes are not swept by uid after grading")
     # setresuid cleared the parent-death signal set at start (a worker that then left the
     # grader's process group outlived a killed grader); set it again now the uid is final.
     _die_with(parent if not ns_ok else None)
     _set_limits(cfg, iso)
+    # In a PID namespace the grader's pids mean nothing (and cannot be reached anyway).
+    protect = [] if ns_ok else _ancestors()
     _apply_landlock(cfg, iso, ns_ok)
-    _apply_seccomp(cfg, iso)
+    _apply_seccomp(cfg, iso, protect)
     iso.level = _level(layers)
     return iso
 
@@ -209,7 +221,7 @@ def _unshare(iso: Isolation, uid: int, gid: int) -> bool:
     try:
         _check(_libc.unshare(flags), "unshare")
     except OSError as exc:
-        iso.notes.append(f"namespaces unavailable ({exc.strerror}); using process limits only")
+        iso.notes.append(f"namespaces unavailable ({exc.strerror})")
     else:
         ns_ok = True
         if uid != 0:
@@ -247,7 +259,8 @@ def _die_with(parent: int | None) -> None:
 
 
 #: System folders the interpreter may read (and run programs from) besides its own folders.
-SYSTEM_READ = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc")
+SYSTEM_READ = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc",
+               "/sys/devices/system/cpu")  # the C library counts processors there
 #: Device files a program may open for reading and writing.
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 
@@ -274,6 +287,8 @@ def _apply_landlock(cfg: JailConfig, iso: Isolation, ns_ok: bool) -> None:
         writable = [cfg.scratch]
         if ns_ok:  # each a fresh tmpfs of this worker alone (see _private_mounts)
             writable += ["/tmp", "/var/tmp", "/dev/shm"]
+        if layers.get("private_proc"):  # shows the worker's own processes only
+            ruleset.allow("/proc", _landlock.READ)
         for path in writable:
             ruleset.allow(path, _landlock.WRITE)
         ruleset.restrict_self()
@@ -345,7 +360,38 @@ def _worker_rules() -> list[_seccomp.Rule]:
     return rules
 
 
-def _apply_seccomp(cfg: JailConfig, iso: Isolation) -> None:
+#: Calls that send a signal, or open a process to signal, with the target pid as argument 0.
+_SIGNAL_CALLS = ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open")
+
+
+def _protect(pids: list[int]) -> list[_seccomp.Rule]:
+    """Rules refusing signals to ``pids`` (the grader and the processes between it and the
+    worker) and to their process groups, and ``kill(-1)``. Where the worker shares the grader's
+    uid and Landlock cannot scope signals (ABI < 6), nothing else stops it killing the grader.
+    Pids are C ints: only the low half of the register counts."""
+    low = 0xFFFFFFFF
+    rules = [_seccomp.Rule("kill", arg=0, mask=low, equals=-1 & low)]
+    for pid in pids:
+        rules += [_seccomp.Rule(name, arg=0, mask=low, equals=pid) for name in _SIGNAL_CALLS]
+        rules.append(_seccomp.Rule("kill", arg=0, mask=low, equals=-pid & low))
+    return rules
+
+
+def _ancestors(limit: int = 4) -> list[int]:
+    """Pids of this process's parent, its parent's parent, ... (read before /proc is closed)."""
+    out: list[int] = []
+    pid = os.getppid()
+    while pid > 1 and len(out) < limit:
+        out.append(pid)
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+    return out
+
+
+def _apply_seccomp(cfg: JailConfig, iso: Isolation, protect: list[int]) -> None:
     iso.layers["seccomp"] = False
     if "seccomp" in cfg.disable:
         iso.notes.append("seccomp switched off")
@@ -354,11 +400,39 @@ def _apply_seccomp(cfg: JailConfig, iso: Isolation) -> None:
         iso.notes.append("seccomp unavailable on this machine")
         return
     try:
-        _seccomp.install(_worker_rules())
+        _seccomp.install([*_worker_rules(), *_protect(protect)])
     except OSError as exc:
         iso.notes.append(f"seccomp filter not installed ({exc.strerror})")
         return
     iso.layers["seccomp"] = True
+
+
+def kill_uid(uid: int) -> None:
+    """Kill every process of ``uid`` (a root grader's worker uid; see ``worker_uid_of``).
+
+    The worker's process group is not enough without a PID namespace: a child that left it (a
+    ``setsid`` daemon where seccomp is missing) or one forked while the group was being killed
+    lives on. A forked child takes that uid and sends SIGKILL to everything it may signal, which
+    is exactly that uid's processes (never itself, never root's). Needs root."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the forked child
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            for _ in range(3):  # children forked while the first signal went out
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except ProcessLookupError:
+                    break
+        finally:
+            os._exit(0)
+    while True:
+        try:
+            os.waitpid(pid, 0)
+            return
+        except InterruptedError:
+            continue
 
 
 def die_with_parent() -> None:
@@ -368,29 +442,44 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
-def _fork_into_pid_namespace(cpu_seconds: float) -> None:
-    """After unshare(CLONE_NEWPID) only children enter the new namespace: fork, parent waits.
+def _fork_waiter(cpu_seconds: float, *, namespace: bool, sweep: int | None = None) -> None:
+    """Fork; the child returns and becomes the worker, the parent only waits for it and exits
+    as it did. This parent runs no student code and keeps the grader's uid.
 
-    The child is the namespace's init, which the kernel spares SIGXCPU: over its CPU limit it
-    runs on to the hard limit and gets SIGKILL. The parent sees its CPU time and passes such a
-    death on as SIGXCPU, so the student hears it was CPU time, not "killed"."""
+    With a PID namespace (``namespace``): after unshare(CLONE_NEWPID) only children enter the
+    new namespace. The child is the namespace's init, which the kernel spares SIGXCPU: over its
+    CPU limit it runs on to the hard limit and gets SIGKILL. The parent sees its CPU time and
+    passes such a death on as SIGXCPU, so the student hears it was CPU time, not "killed".
+
+    Without one, the waiting parent stands where the namespace would: when the grader dies, it
+    kills the worker's process group and (``sweep``: the worker's own uid, as root) every process
+    of that uid, so no child of the worker outlives a killed grader."""
     grader = os.getppid()
     pid = os.fork()
     if pid == 0:
         # If the waiting parent is killed (the grader kills it on timeout), PID 1 dies, and the
         # kernel then kills every process of the namespace: nothing outlives the grading.
+        # (Set again once the worker's uid is final: changing it clears this.)
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         return
-    # Parent: forward termination to the child, then mirror its exit.
+
+    def stop(_sig: int, _frame: object) -> None:
+        with contextlib.suppress(OSError):  # the worker may be gone already
+            os.kill(pid, signal.SIGKILL)
+        if not namespace:
+            if sweep is not None:
+                kill_uid(sweep)
+            os.killpg(0, signal.SIGKILL)  # the worker's group, this process included
+
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, lambda s, _f: os.kill(pid, signal.SIGKILL))
+        signal.signal(sig, stop)
     # The child is the namespace's init, and init ignores a parent-death SIGKILL (the kernel
     # treats it like a signal from inside the namespace), so it outlived a killed grader. This
     # process runs no student code: it turns the grader's death into a SIGTERM, and the handler
     # above kills the child from outside its namespace, where SIGKILL cannot be ignored.
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     if os.getppid() != grader:
-        os.kill(pid, signal.SIGKILL)
+        stop(signal.SIGTERM, None)
     while True:
         try:
             _, status, usage = os.wait4(pid, 0)
@@ -459,6 +548,19 @@ def _private_mounts(cfg: JailConfig, iso: Isolation, worker_uid: int | None) -> 
             hidden_ok = False
             iso.notes.append(f"could not hide {path} ({exc.strerror})")
     layers["hidden_paths"] = hidden_ok
+    _remount_readonly(iso, writable)
+    owner = f",uid={worker_uid},gid={worker_uid}" if worker_uid is not None else ""
+    try:
+        os.makedirs(cfg.scratch, exist_ok=True)
+        _mount("tmpfs", cfg.scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"{size},mode=0700{owner}")
+        layers["scratch_tmpfs"] = True
+    except OSError as exc:
+        layers["scratch_tmpfs"] = False
+        iso.notes.append(f"could not mount tmpfs on the scratch folder ({exc.strerror})")
+
+
+def _remount_readonly(iso: Isolation, writable: list[str]) -> None:
+    """Every mount the worker can reach, read-only (its own tmpfs folders excepted)."""
     failed = []
     mounts = _mountpoints()
     # A mount covered by a later one at or above its place is unreachable: nothing to protect.
@@ -475,17 +577,9 @@ def _private_mounts(cfg: JailConfig, iso: Isolation, worker_uid: int | None) -> 
             _mount(None, mp, None, flags)
         except OSError:
             failed.append(mp)
-    layers["readonly_filesystem"] = not failed
+    iso.layers["readonly_filesystem"] = not failed
     if failed:
         iso.notes.append(f"could not make read-only: {', '.join(failed[:5])}")
-    owner = f",uid={worker_uid},gid={worker_uid}" if worker_uid is not None else ""
-    try:
-        os.makedirs(cfg.scratch, exist_ok=True)
-        _mount("tmpfs", cfg.scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"{size},mode=0700{owner}")
-        layers["scratch_tmpfs"] = True
-    except OSError as exc:
-        layers["scratch_tmpfs"] = False
-        iso.notes.append(f"could not mount tmpfs on the scratch folder ({exc.strerror})")
 
 
 #: Top-level folders the worker sees as they are (read-only): the system it runs on. Every other

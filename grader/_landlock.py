@@ -32,6 +32,7 @@ import ctypes
 import errno
 import os
 import stat
+import sys
 
 __all__ = ["EXECUTE_READ", "READ", "WRITE", "Ruleset", "abi_version"]
 
@@ -98,6 +99,8 @@ def _fail(what: str) -> OSError:
 
 def abi_version() -> int:
     """The kernel's Landlock ABI version; 0 where Landlock is missing or turned off."""
+    if not sys.platform.startswith("linux"):
+        return 0  # system call 444 means something else elsewhere
     try:
         rc = _libc.syscall(ctypes.c_long(_SYS_CREATE_RULESET), None, ctypes.c_size_t(0),
                            ctypes.c_uint32(_CREATE_RULESET_VERSION))

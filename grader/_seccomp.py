@@ -39,6 +39,7 @@ import ctypes
 import errno as _errno
 import os
 import platform
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -75,7 +76,8 @@ _X86_64 = {
     "chroot": 161, "acct": 163, "settimeofday": 164, "mount": 165, "umount2": 166,
     "swapon": 167, "swapoff": 168, "reboot": 169, "sethostname": 170, "setdomainname": 171,
     "iopl": 172, "ioperm": 173, "init_module": 175, "delete_module": 176, "quotactl": 179,
-    "tkill": 200, "lookup_dcookie": 212, "clock_settime": 227, "tgkill": 234,
+    "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297, "tkill": 200, "lookup_dcookie": 212,
+    "clock_settime": 227, "tgkill": 234,
     "kexec_load": 246, "add_key": 248, "request_key": 249, "keyctl": 250, "unshare": 272,
     "accept4": 288, "perf_event_open": 298, "fanotify_init": 300, "name_to_handle_at": 303,
     "open_by_handle_at": 304, "clock_adjtime": 305, "setns": 308, "process_vm_readv": 310,
@@ -93,7 +95,8 @@ _AARCH64 = {
     "personality": 92, "vhangup": 58, "pivot_root": 41, "adjtimex": 171, "chroot": 51,
     "acct": 89, "settimeofday": 170, "mount": 40, "umount2": 39, "swapon": 224, "swapoff": 225,
     "reboot": 142, "sethostname": 161, "setdomainname": 162, "init_module": 105,
-    "delete_module": 106, "quotactl": 60, "tkill": 130, "lookup_dcookie": 18,
+    "delete_module": 106, "quotactl": 60, "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240,
+    "tkill": 130, "lookup_dcookie": 18,
     "clock_settime": 112, "tgkill": 131, "kexec_load": 104, "add_key": 217, "request_key": 218,
     "keyctl": 219, "unshare": 97, "accept4": 242, "perf_event_open": 241, "fanotify_init": 262,
     "name_to_handle_at": 264, "open_by_handle_at": 265, "clock_adjtime": 266, "setns": 268,
@@ -242,7 +245,7 @@ _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_u
 
 def supported() -> bool:
     """Whether this machine can install a filter (Linux on x86_64 or aarch64, seccomp built in)."""
-    if _arch() is None:
+    if _arch() is None or not sys.platform.startswith("linux"):
         return False
     try:
         return _libc.prctl(_PR_GET_SECCOMP, 0, 0, 0, 0) >= 0

@@ -11,8 +11,10 @@ import contextlib
 import dataclasses
 import io
 import os
+import select
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -222,6 +224,11 @@ def run_split(assignment: Assignment, sandbox: Sandbox, hidden_sandbox: Sandbox,
     half may still be running (the grader's own work that does not need the tests' results).
     """
     hidden_sandbox.worker_pid()  # known here: the forked copy cannot ask a zygote for it
+    # The hidden half is over by then whatever its submission does (its worker's wall-time limits
+    # end every call); past it, something in the grader is stuck, and waiting longer would hang.
+    limits = hidden_sandbox.limits
+    started = time.monotonic()
+    deadline = started + limits.total_seconds + limits.import_seconds + _SPLIT_SLACK
     read_end, write_end = os.pipe()
     status_read, status_write = os.pipe()
     pid = os.fork()
@@ -254,9 +261,7 @@ def run_split(assignment: Assignment, sandbox: Sandbox, hidden_sandbox: Sandbox,
             os.kill(pid, signal.SIGKILL)
         raise
     finally:
-        with os.fdopen(read_end, "rb") as f:
-            data = f.read()  # the child's result, or end of file if it died
-        os.waitpid(pid, 0)
+        data, overran = _collect(pid, read_end, deadline)
         hidden_sandbox.reap()
     # Data only, never pickle: the result holds what the submission printed and said, and
     # the pipe is only as private as the processes' user ids make it.
@@ -270,7 +275,42 @@ def run_split(assignment: Assignment, sandbox: Sandbox, hidden_sandbox: Sandbox,
         error = message.get("error") if isinstance(message, dict) else None
         raise GraderInternalError(
             "the hidden tests could not run:\n"
-            f"{error or 'the process running the hidden tests ended without a result'}") from None
+            f"{error or 'the process running the hidden tests ended without a result'}"
+            + (f" (stopped after {deadline - started:.0f} s)" if overran else "")) from None
+
+
+#: Seconds the hidden half of a split grade may take beyond its worker's limits (pytest's own
+#: set-up and teardown, the report of its tests).
+_SPLIT_SLACK = 30.0
+
+
+def _collect(pid: int, fd: int, deadline: float) -> tuple[bytes, bool]:
+    """The hidden half's result (nothing if it died) and whether it overran ``deadline``, after
+    which it is killed: past every limit of its worker it is stuck in the grader, and must not
+    hang the grade."""
+    data = _read_until(fd, deadline)
+    if data is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return data or b"", data is None
+
+
+def _read_until(fd: int, deadline: float) -> bytes | None:
+    """Everything written to ``fd`` until its end, or ``None`` if that does not come by
+    ``deadline``. Closes ``fd``."""
+    chunks: list[bytes] = []
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
 
 
 def _run_result(data: dict[str, Any]) -> RunResult:

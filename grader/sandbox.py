@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from grader import codec, policy
+from grader import _jail, codec, policy
 from grader._jail import LAYERS
 from grader.errors import CodecError, GraderInternalError, IsolationRefusedError, SubmissionError
 
@@ -180,6 +180,8 @@ class _RelayedProcess:
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None:
             data = b""
+            if timeout is not None and not select.select([self._fd], [], [], timeout)[0]:
+                raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout)
             with contextlib.suppress(OSError):
                 while len(data) < 4:
                     chunk = os.read(self._fd, 4 - len(data))
@@ -291,6 +293,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
+#: How long a worker killed with SIGKILL may take to be gone, and how long one that closed its
+#: end of the pipe may take to exit on its own, before the grader stops waiting for it.
+_EXIT_SECONDS = 2.0
+
+
+def _wait_for(proc: WorkerProcess, timeout: float) -> int | None:
+    """``proc``'s exit status, or ``None`` if it has not ended within ``timeout`` seconds."""
+    try:
+        return proc.wait(timeout=timeout)
+    except (subprocess.TimeoutExpired, GraderInternalError):
+        return None
+
+
 class Sandbox:
     """One submission's isolated worker. Use as a context manager; ``close`` kills everything."""
 
@@ -354,6 +369,12 @@ class Sandbox:
         ``drain=False``: do not start draining its output yet (``take_over`` does, in the forked
         copy of the grader that will use it: a thread does not survive a fork)."""
         self.generation += 1
+        if self.generation > 1 and self._scratch:
+            # A fresh folder for a restarted worker: without a mount namespace the old one holds
+            # what the dead worker left (files of its uid, which a new uid may not overwrite, or
+            # a submission it rewrote), and the new worker must start from the submission.
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = _new_scratch()
         to_r, to_w = os.pipe()
         from_r, from_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -475,9 +496,7 @@ class Sandbox:
         copy may have died first) and collect its exit status."""
         p, self._handed = self._handed, None
         if p is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(p.proc.pid, signal.SIGKILL)
-            p.proc.wait()
+            self._stop(p)
         self._close_listener()
         shutil.rmtree(self._scratch, ignore_errors=True)
 
@@ -533,16 +552,30 @@ class Sandbox:
         if p is None:
             return
         self._p = None
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(p.proc.pid, signal.SIGKILL)
-        if isinstance(p.proc, _RelayedProcess):
-            p.proc.forget()  # the grader that started it collects it
-        else:
-            p.proc.wait()
+        self._stop(p)
         for fd in (p.to_worker, p.from_worker):
             with contextlib.suppress(OSError):
                 os.close(fd)
         self.outputs.append(p.output.text())
+
+    def _stop(self, p: _Process) -> None:
+        """Kill the worker's process group, then (as root, where the worker has a uid of its own)
+        every process of its uid, which the group may not hold; then collect it, waiting
+        a bounded time: a worker stuck in the kernel must not hang the grader."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(p.proc.pid, signal.SIGKILL)
+        # A PID namespace ends every process in it with the worker: no sweep (it costs a fork
+        # of this process, a few ms). The worker reports its layers before any student code
+        # runs, and one that died before saying so is swept.
+        layers = self.isolation.get("layers") or {}
+        if os.geteuid() == 0 and not layers.get("pid_namespace"):
+            # Before the worker is reaped: while its pid is taken, so is its uid.
+            _jail.kill_uid(_jail.worker_uid_of(p.proc.pid))
+        if isinstance(p.proc, _RelayedProcess):
+            p.proc.forget()  # the grader that started it collects it
+        elif _wait_for(p.proc, _EXIT_SECONDS) is None:
+            self.events.append(f"the worker (pid {p.proc.pid}) did not end within "
+                               f"{_EXIT_SECONDS:g} s of SIGKILL")
 
     @property
     def output(self) -> str:
@@ -603,18 +636,25 @@ class Sandbox:
             "(is there an infinite loop, or a very slow implementation?)", kind="timeout")
 
     def _died(self, p: _Process) -> None:
-        p.proc.wait()
-        code = p.proc.returncode
+        code = _wait_for(p.proc, _EXIT_SECONDS)
         self._kill()
-        if code is not None and code < 0:
+        if code is None:
+            # The pipe closed but the process lives on (it closed its descriptors, then slept):
+            # waiting for it without a limit hung the grader.
+            reason = ("closed its connection to the grader and kept running (do not close file "
+                      "descriptors your code did not open)")
+            self.events.append(reason)
+            raise SubmissionError(f"the process running your code {reason}", kind="died")
+        if code < 0:
             sig = -code
-            reason = {
+            reasons: dict[int, str] = {
                 signal.SIGXCPU: f"used more than {self.limits.cpu_seconds} s of CPU time",
                 signal.SIGSEGV: "crashed the Python interpreter (segmentation fault; very deep "
                                 "recursion does this)",
                 signal.SIGKILL: "was killed (out of memory or another hard limit)",
                 signal.SIGABRT: "aborted the Python interpreter",
-            }.get(sig, f"was killed by signal {signal.Signals(sig).name}")
+            }
+            reason = reasons.get(sig, f"was killed by signal {signal.Signals(sig).name}")
         else:
             reason = f"ended its own process (exit code {code}; do not call exit or os._exit)"
         self.events.append(reason)

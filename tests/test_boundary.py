@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import _landlock
 from grader.api import grade
 from grader.report import validate
 
@@ -195,6 +196,18 @@ def test_rlimits_only_mode_still_grades_honestly(tiny, write_sub):
     assert report["isolation"]["level"] == "rlimits"
     report, _ = _grade(tiny, FIXTURES / "subs" / "correct.py", disable=off,
                        require_isolation=False)
+    assert report["score"] == 7.0
+
+
+@pytest.mark.skipif(not _landlock.abi_version(), reason="no Landlock in this kernel")
+def test_landlock_level_without_namespaces(tiny, write_sub):
+    """With namespaces off (as in Docker's default profile), Landlock and seccomp give the
+    ``landlock`` level, and the boundary holds."""
+    report, _ = _grade(tiny, write_sub(HOSTILE["lying_eq"]), namespaces=False)
+    assert report["score"] == 0.0
+    assert report["isolation"]["level"] == "landlock"
+    assert report["isolation"]["layers"]["seccomp"] is True
+    report, _ = _grade(tiny, FIXTURES / "subs" / "correct.py", namespaces=False)
     assert report["score"] == 7.0
 
 

@@ -2,8 +2,9 @@
 (and to an abstract Unix socket it listens on), to common local ports, to an outside DNS server,
 and a name lookup.
 
-The worker has its own network namespace with a downed loopback: every attempt fails, and the
-test suite checks that its listeners were never contacted.
+The worker cannot create a socket (seccomp: PermissionError), and has its own network namespace
+with a downed loopback: every attempt fails, and the test suite checks that its listeners were
+never contacted.
 """
 
 import socket
