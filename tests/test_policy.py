@@ -362,3 +362,22 @@ def test_missing_counts_an_absent_probe_as_unverified() -> None:
     assert policy.missing(None, policy.REQUIREMENTS) == list(policy.REQUIREMENTS)
     assert policy.missing({"hidden_unreadable": True}, ["hidden_unreadable"]) == []
     assert policy.missing(None, []) == []
+
+
+@pytest.mark.parametrize(("flags", "expected"), [([], None), (["--allow-unisolated"], False)])
+def test_cli_batch_passes_the_allowance_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                           flags: list[str], expected: bool | None) -> None:
+    """`grader batch --allow-unisolated` hands require_isolation=False to the batch (whose
+    grader processes pass it to every grade); without it the assignment's requirement holds."""
+    import grader.batch
+
+    seen: dict[str, object] = {}
+
+    def fake_batch(*args: object, **kwargs: object) -> None:
+        seen.update(kwargs)
+        raise KeyboardInterrupt  # stop here: the CLI reports an interruption, exit 130
+
+    monkeypatch.setattr(grader.batch, "batch", fake_batch)
+    assert cli.main(["batch", "tiny", str(tmp_path), "-o", str(tmp_path / "out"),
+                     *flags]) == 130
+    assert seen["require_isolation"] is expected
