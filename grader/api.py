@@ -96,7 +96,7 @@ def grade_many(assignment: str | Path | Assignment, submissions: Sequence[str | 
         from grader.pool import Zygote
 
         launcher = zygote = Zygote()
-    probe = _probe(a, required(a, public_only=public_only, require_isolation=require_isolation))
+    probe = _probe(a, _required(a, public_only=public_only, require_isolation=require_isolation))
     try:
         sandboxes = [Sandbox(sub.files, sub.entry, limits=a.limits, namespaces=namespaces,
                              disable=disable, hide=_hidden(a, sub, extra_hide), launcher=launcher,
@@ -153,7 +153,7 @@ def _run(a: Assignment, sandboxes: list[Sandbox], hidden_sandbox: Sandbox | None
             sandbox.close()  # already closed unless interrupted; closing twice does nothing
 
 
-def required(a: Assignment, *, public_only: bool,
+def _required(a: Assignment, *, public_only: bool,
              require_isolation: bool | None) -> frozenset[str]:
     """What a grade requires the leak probe to verify (see ``grade``)."""
     if public_only or require_isolation is False:
