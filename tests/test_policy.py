@@ -381,3 +381,16 @@ def test_cli_batch_passes_the_allowance_on(monkeypatch: pytest.MonkeyPatch, tmp_
     assert cli.main(["batch", "tiny", str(tmp_path), "-o", str(tmp_path / "out"),
                      *flags]) == 130
     assert seen["require_isolation"] is expected
+
+
+def test_grade_many_refuses_every_submission(open_tiny: Path, tmp_path: Path) -> None:
+    """A session of several submissions (a batch chunk) that is refused gives each its refusal
+    report, with the instructor's message; the answers-only and unreadable ones keep theirs."""
+    broken = tmp_path / "empty.py"
+    broken.write_bytes(b"")
+    reports = api.grade_many(open_tiny, [CORRECT, FIXTURES / "subs" / "half.py", broken],
+                             disable=NO_LAYERS)
+    assert [r["status"] for r in reports] == ["internal-error", "internal-error", "load-error"]
+    for report in reports[:2]:
+        assert report["score"] == 0.0
+        assert report["instructor"]["refused"].startswith(REFUSED_START)
