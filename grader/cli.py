@@ -125,9 +125,24 @@ def _cmd_batch(args: argparse.Namespace) -> int:
           + ", ".join(f"{s} {n}" for s, n in sorted(counts.items()))
           + f"; reports in {result.out}", file=sys.stderr)
     if result.failed:
+        refused = _refusal(result.out / f"{result.failed[0]}.json")
+        if refused:
+            # Every student of the run met the same platform: say why once, not per student.
+            print(f"grader: {refused}", file=sys.stderr)
         print(f"grader: the grader failed on {', '.join(result.failed)}; see "
               f"{result.out / 'batch.log'} and run the batch again", file=sys.stderr)
     return 0 if result.ok else 1
+
+
+def _refusal(report_path: Path) -> str:
+    """The instructor's refusal message of a report the grader wrote, if grading was refused."""
+    import json
+
+    try:
+        report = json.loads(report_path.read_text())
+        return str(report.get("instructor", {}).get("refused") or "")
+    except (OSError, ValueError, AttributeError):
+        return ""
 
 
 def _cmd_export(args: argparse.Namespace) -> int:

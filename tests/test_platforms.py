@@ -143,3 +143,25 @@ def test_check_runs_on_every_platform(mode: str, workdir: Path) -> None:
     report = json.loads(proc.stdout)
     assert (report["status"], report["public_only"]) == ("graded", True)
     assert report["isolation"]["verified"]["hidden_unreadable"] is False
+
+
+def test_batch_without_landlock_refuses_every_student_and_says_why_once(workdir: Path) -> None:
+    """`grader batch` as an ordinary user without namespaces or Landlock: every student gets the
+    refusal report (graded again by the next run), exit 1, and the reason once on stderr."""
+    subs = workdir / "subs"
+    subs.mkdir()
+    for name in ("alice", "bob"):
+        shutil.copy(CORRECT, subs / f"{name}.py")
+    for p in [subs, *subs.iterdir()]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    out = workdir / "out"
+    proc = _run("user", sys.executable, "-m", "grader", "batch", "mathml_hw4", str(subs), "-o",
+                str(out), "-j", "1", workdir=workdir, landlock=False)
+    assert proc.returncode == 1, proc.stderr
+    for name in ("alice", "bob"):
+        report = json.loads((out / f"{name}.json").read_text())
+        assert (report["status"], report["score"]) == ("internal-error", 0)
+        assert report["instructor"]["refused"].startswith("grading refused: ")
+    assert proc.stderr.count("grader: grading refused: the worker, before any student code "
+                             "ran, could read the hidden tests or reference") == 1
+    assert "grader: the grader failed on alice, bob" in proc.stderr
