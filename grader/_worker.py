@@ -15,8 +15,10 @@ of it. The grader only ever decodes data from it.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
+import socket  # for the leak probe: after confinement it may no longer be importable
 import sys
 import tempfile
 import traceback
@@ -211,6 +213,64 @@ def _write_files(root: str, files: dict[str, bytes]) -> None:
             f.write(data)
 
 
+def probe(spec: dict[str, Any]) -> dict[str, Any]:
+    """Try, from inside the jail and before any student code, to reach what must stay out of
+    reach: read trusted files, list trusted folders, connect to a port the grader listens on.
+
+    Measured, not assumed: the grader's layers may be refused or weakened by the platform in ways
+    the jail cannot see (a container's LSM settings, a world-readable checkout), so the report
+    says what this worker could actually do (``isolation.verified``). ``spec``: ``files`` and
+    ``folders`` (paths that exist on the grader's side), ``port`` (a loopback port, or 0).
+    """
+    checked = []
+    hidden_unreadable = True
+    for path in spec.get("files", ()):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.read(fd, 1)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            checked.append({"target": path, "kind": "file", "result": _refused(exc)})
+        else:
+            hidden_unreadable = False
+            checked.append({"target": path, "kind": "file", "result": "readable"})
+    for path in spec.get("folders", ()):
+        try:
+            names = os.listdir(path)
+        except OSError as exc:
+            checked.append({"target": path, "kind": "folder", "result": _refused(exc)})
+            continue
+        # The grader only sends folders with entries: an empty listing is a folder hidden
+        # under an empty mount, not a view of the real one.
+        if names:
+            hidden_unreadable = False
+        checked.append({"target": path, "kind": "folder",
+                        "result": "listed" if names else "refused: empty"})
+    network_unreachable = True
+    port = int(spec.get("port") or 0)
+    if port:
+        target = f"127.0.0.1:{port}"
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.settimeout(1.0)
+                s.connect(("127.0.0.1", port))
+        except OSError as exc:  # TimeoutError included: nothing answered
+            checked.append({"target": target, "kind": "tcp", "result": _refused(exc)})
+        else:
+            network_unreachable = False
+            checked.append({"target": target, "kind": "tcp", "result": "connected"})
+    return {"hidden_unreadable": hidden_unreadable, "network_unreachable": network_unreachable,
+            "checked": checked}
+
+
+def _refused(exc: OSError) -> str:
+    name = errno.errorcode.get(exc.errno or 0, "timeout" if isinstance(exc, TimeoutError)
+                               else "error")
+    return f"refused: {name}"
+
+
 def main() -> None:
     """Entry point of a worker started on its own (``python -I -m grader._worker IN OUT``)."""
     _jail.die_with_parent()
@@ -240,6 +300,11 @@ def run(fd_in: int, fd_out: int) -> None:
         file_mb=int(limits["file_mb"]), namespaces=bool(cfg["namespaces"]),
         disable=frozenset(cfg.get("disable", ())))
     iso = _jail.enter(jail_cfg)
+    isolation = iso.as_dict()
+    spec = cfg.get("probe") or {}
+    verified = probe(spec)
+    isolation["verified"] = verified
+    missing = [k for k in spec.get("require", ()) if not verified.get(k)]
     scratch = os.path.realpath(cfg["scratch"])
     server.scratch = scratch
     _write_files(scratch, cfg["files"])
@@ -251,7 +316,11 @@ def run(fd_in: int, fd_out: int) -> None:
     tempfile.tempdir = None
     sys.path.insert(0, scratch)
     # Sent only now: a failure before this point is the grader's, never the student's.
-    server.send({"ok": True, "phase": "jailed", "isolation": iso.as_dict(), "uid": os.getuid()})
+    server.send({"ok": True, "phase": "jailed", "isolation": isolation, "uid": os.getuid()})
+    if missing:
+        # The grader refuses this worker; the submission is never even imported, so nothing it
+        # could have read or sent exists.
+        return
     try:
         server.module = importlib.import_module(cfg["entry"])
     except BaseException as exc:  # noqa: BLE001 - SyntaxError, SystemExit, anything at import

@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grader import __version__
+from grader import __version__, policy
 from grader.assignment import Assignment, resolve
-from grader.errors import LoadError
+from grader.errors import GraderInternalError, IsolationRefusedError, LoadError
 from grader.load import Submission, load_submission
 from grader.report import build_report, validate
-from grader.sandbox import Launcher, Sandbox
+from grader.sandbox import Launcher, LeakProbe, Sandbox
 from grader.score import score_outcomes
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 def grade(assignment: str | Path | Assignment, submission: str | Path, *,
           public_only: bool = False, namespaces: bool = True, disable: Iterable[str] = (),
           extra_hide: tuple[str, ...] = (), validate_report: bool = True,
-          split: bool = True) -> dict[str, Any]:
+          split: bool = True, require_isolation: bool | None = None) -> dict[str, Any]:
     """Grade one submission and return its report (validated against the schema by default).
 
     ``assignment``: a name under ``problems/``, a folder, or an ``Assignment``.
@@ -41,21 +41,30 @@ def grade(assignment: str | Path | Assignment, submission: str | Path, *,
     off unless asked, to save the validator's import time).
     ``split``: run the public and the hidden tests at the same time, each against a worker of
     its own (two cores; ``False``: one worker, one after the other).
+    ``require_isolation``: ``None`` (default) requires what the assignment's ``[isolation]
+    require`` lists (by default: hidden tests and reference unreadable, network unreachable),
+    verified by each worker's leak probe before the submission is imported; ``False`` allows an
+    unisolated grade (the report still says what the probe found); ``True`` requires both
+    whatever the assignment says. ``public_only`` grades require nothing. When the probe misses
+    a requirement, nothing is graded: the report has status ``internal-error``, every test
+    scores 0, and ``instructor.refused`` says which layer is missing and how to get it.
 
     A broken or hostile submission never raises here: it gets a report with status and message.
     """
     return grade_many(assignment, [submission], public_only=public_only, namespaces=namespaces,
                       disable=disable,
-                      extra_hide=extra_hide, validate_report=validate_report, split=split)[0]
+                      extra_hide=extra_hide, validate_report=validate_report, split=split,
+                      require_isolation=require_isolation)[0]
 
 
-def grade_many(  # noqa: PLR0915 - one flow: load, launch, run, report (each a few lines)
+def grade_many(  # noqa: PLR0912, PLR0915 - one flow: load, launch, run, report (each a few lines)
         assignment: str | Path | Assignment, submissions: Sequence[str | Path], *,
         public_only: bool = False, namespaces: bool = True, disable: Iterable[str] = (),
         extra_hide: tuple[str, ...] = (),
         validate_report: bool = True, launcher: Launcher | None = None, split: bool = True,
         on_report: Callable[[int, dict[str, Any]], None] | None = None,
-        on_error: Callable[[int, str], None] | None = None) -> list[dict[str, Any]]:
+        on_error: Callable[[int, str], None] | None = None,
+        require_isolation: bool | None = None) -> list[dict[str, Any]]:
     """Grade several submissions in one pytest session (faster than ``grade`` in a loop).
 
     Each submission still gets its own fresh, isolated worker; only the trusted side (pytest's
@@ -70,12 +79,16 @@ def grade_many(  # noqa: PLR0915 - one flow: load, launch, run, report (each a f
     ``on_error``: an exception while building one submission's report goes there, with its
     traceback, and the others are graded on (without it, it propagates). An exception of the
     session itself (before all reports were given) still propagates.
+    ``require_isolation``: as for ``grade``; a refusal gives every submission not yet reported
+    its refusal report.
     """
     started = time.monotonic()
     a = assignment if isinstance(assignment, Assignment) else resolve(assignment)
     reports: list[dict[str, Any] | None] = [None] * len(submissions)
+    given: set[int] = set()
 
     def give(i: int, build: Callable[[], dict[str, Any]]) -> None:
+        given.add(i)
         try:
             report = build()
         except Exception:
@@ -118,6 +131,7 @@ def grade_many(  # noqa: PLR0915 - one flow: load, launch, run, report (each a f
 
         launcher = zygote = Zygote()
     answers: list[list[Any]] = []
+    probe = _probe(a, _required(a, public_only=public_only, require_isolation=require_isolation))
 
     def finished(k: int, run: RunResult) -> None:
         i, sub = loaded[k]
@@ -126,17 +140,24 @@ def grade_many(  # noqa: PLR0915 - one flow: load, launch, run, report (each a f
 
     try:
         sandboxes = [Sandbox(sub.files, sub.entry, limits=a.limits, namespaces=namespaces,
-                             disable=disable, hide=_hidden(a, sub, extra_hide), launcher=launcher)
+                             disable=disable, hide=_hidden(a, sub, extra_hide), launcher=launcher,
+                             probe=probe)
                      for _, sub in loaded]
         hidden_sandbox = Sandbox(loaded[0][1].files, loaded[0][1].entry, limits=a.limits,
                                  namespaces=namespaces, disable=disable,
                                  hide=sandboxes[0].hide,
-                                 launcher=launcher) if split else None
+                                 launcher=launcher, probe=probe) if split else None
         # A split grade checks the typed answers while its hidden half finishes.
         # Streaming: each report is built as soon as its tests are done, inside the session.
         runs = _run(a, sandboxes, hidden_sandbox, public_only, meanwhile=lambda: answers.append(
             _answer_outcomes(a, loaded[0][1], public_only)),
             on_result=finished if on_report is not None else None)
+    except IsolationRefusedError as exc:
+        for i, sub in loaded:
+            if i not in given:
+                give(i, functools.partial(_refused_report, a, sub, exc, started,
+                                          validate_report))
+        return [r for r in reports if r is not None]
     finally:
         if zygote is not None:
             zygote.close()
@@ -158,6 +179,18 @@ def _run(a: Assignment, sandboxes: list[Sandbox], hidden_sandbox: Sandbox | None
             hidden_sandbox.launch(drain=False)
         from grader.run import run_many, run_split
 
+        # Both halves' workers have probed what they can reach by now (pytest's import took
+        # longer than their start): refuse before any test runs, hidden or public.
+        for sandbox in [*sandboxes[:1], *([hidden_sandbox] if hidden_sandbox else [])]:
+            if sandbox.probe.require:
+                try:
+                    sandbox.wait_jailed()
+                except IsolationRefusedError:
+                    if hidden_sandbox is not None:
+                        hidden_sandbox.close()  # not handed to a forked copy yet: ours to stop
+                    raise
+                except GraderInternalError:
+                    pass  # a worker that did not start: wait_ready reports it as before
         if hidden_sandbox is not None:
             results = [run_split(a, sandboxes[0], hidden_sandbox, meanwhile)]
             if on_result is not None:
@@ -168,6 +201,57 @@ def _run(a: Assignment, sandboxes: list[Sandbox], hidden_sandbox: Sandbox | None
     finally:
         for sandbox in sandboxes:
             sandbox.close()  # already closed unless interrupted; closing twice does nothing
+
+
+def _required(a: Assignment, *, public_only: bool,
+             require_isolation: bool | None) -> frozenset[str]:
+    """What a grade requires the leak probe to verify (see ``grade``)."""
+    if public_only or require_isolation is False:
+        return frozenset()
+    if require_isolation:
+        return frozenset(policy.REQUIREMENTS)
+    return a.require
+
+
+def _probe(a: Assignment, require: frozenset[str]) -> LeakProbe:
+    """The trusted material a worker must not reach: the real files, not a stand-in (a canary
+    would only show how its own folder is protected): one hidden test and the hidden tests'
+    folder, the reference solution, and the answer key (assignment.toml) when there is one."""
+    hidden = sorted(a.hidden_tests.glob("*.py")) if a.hidden_tests.is_dir() else []
+    files = [str(p) for p in hidden[:1]]
+    root = a.reference_root
+    if root is not None:
+        base = root.joinpath(*a.reference_module.split("."))
+        files += [str(p) for p in (base.with_suffix(".py"), base / "__init__.py") if p.is_file()]
+    if a.answer_parts:
+        files.append(str(a.path / "assignment.toml"))
+    return LeakProbe(files=tuple(files), folders=(str(a.hidden_tests),) if hidden else (),
+                     require=require)
+
+
+def _refused_report(a: Assignment, sub: Submission, exc: IsolationRefusedError,
+                    started: float, validate_report: bool) -> dict[str, Any]:
+    """Nothing graded: every test 0 with a message that the grading set-up is at fault, and the
+    instructor's error (which layer is missing, how to get it) in ``instructor.refused``."""
+    from grader.run import run_pytest
+
+    outcomes = run_pytest(a, None, public_only=False, collect_only=True)
+    outcomes += _answer_outcomes(a, None, False)
+    for o in outcomes:
+        o.status = "failed"
+        o.fraction = None
+        o.messages = [policy.STUDENT_MESSAGE]
+    isolation = dict(exc.isolation)
+    isolation["limits"] = dict(vars(a.limits))
+    report = build_report(
+        scores=score_outcomes(outcomes, a.parts), assignment=a.name, status="internal-error",
+        submission={"path": sub.path, "kind": sub.kind, "sha256": sub.sha256, "notes": sub.notes},
+        execution_time=time.monotonic() - started, isolation=isolation,
+        message=policy.STUDENT_MESSAGE, instructor={"refused": str(exc)},
+        grader_version=__version__, public_only=False)
+    if validate_report:
+        validate(report)
+    return report
 
 
 def _can_split(a: Assignment) -> bool:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import AssignmentError
+from grader.policy import REQUIREMENTS
 from grader.sandbox import Limits
 
 #: The repository root when the grader runs from a checkout (editable install).
@@ -49,6 +50,9 @@ class Assignment:
     """Typed math-answer parts (``[[answers]]`` tables), if any."""
     raw: dict[str, Any] = field(default_factory=dict)
     """The whole parsed ``assignment.toml``."""
+    require: frozenset[str] = frozenset(REQUIREMENTS)
+    """What a grade requires the leak probe to verify (``[isolation] require``; both
+    requirements of ``grader.policy`` unless the assignment lists fewer)."""
 
     @property
     def public_tests(self) -> Path:
@@ -134,8 +138,23 @@ def read(folder: Path) -> Assignment:
     limits = Limits(**raw.get("limits", {}))
     parts = tuple(Part(str(p["id"]), p.get("title", str(p["id"])), p.get("source", ""))
                   for p in raw.get("parts", []))
+    require = _requirements(folder, raw.get("isolation", {}))
     submission_file = meta.get("submission_file", f"{name}.py")
     return Assignment(name=name, path=folder, title=meta.get("title", name),
                       seed=str(meta.get("seed", "")), module=Path(submission_file).stem,
                       limits=limits, parts=parts,
-                      answer_parts=tuple(raw.get("answers", [])), raw=raw)
+                      answer_parts=tuple(raw.get("answers", [])), raw=raw, require=require)
+
+
+def _requirements(folder: Path, table: Any) -> frozenset[str]:
+    """``[isolation] require = [...]``: a subset of ``grader.policy.REQUIREMENTS``; an empty
+    list is the instructor's explicit consent to grade where nothing is verified."""
+    if not isinstance(table, dict) or set(table) - {"require"}:
+        raise AssignmentError(f"{folder}: [isolation] takes one key, require (a list of "
+                              f"{', '.join(REQUIREMENTS)}); got {table!r}")
+    require = table.get("require", list(REQUIREMENTS))
+    if not isinstance(require, list) or not set(require) <= set(REQUIREMENTS):
+        raise AssignmentError(f"{folder}: [isolation] require must list some of "
+                              f"{', '.join(REQUIREMENTS)} (or be [] to allow grading where "
+                              f"neither is verified); got {require!r}")
+    return frozenset(require)

@@ -406,6 +406,7 @@ def _grade_chunk(config: dict[str, Any], items: list[dict[str, str]], zygote: li
         grade_many(config["assignment"], [i["path"] for i in items],
                    extra_hide=tuple(config["hide"]), launcher=zygote[0],
                    validate_report=bool(config.get("validate")),
+                   require_isolation=config.get("require_isolation"),
                    on_report=lambda i, report: reply(i, {"report": report}),
                    on_error=lambda i, error: reply(i, {"error": error}))
         for i in range(len(items)):
@@ -542,7 +543,8 @@ def batch(assignment: str | Path | Assignment, submissions: str | Path, out: str
           jobs: int | None = None, force: bool = False, progress: bool | None = None,
           zip_limits: ZipLimits = _ZIP_LIMITS, per_worker: int = 1000,
           grade_timeout: float | None = None, validate: bool = False,
-          on_report: Callable[[str, dict[str, Any]], None] | None = None) -> BatchResult:
+          on_report: Callable[[str, dict[str, Any]], None] | None = None,
+          require_isolation: bool | None = None) -> BatchResult:
     """Grade every submission in ``submissions`` (a folder or a zip export) into ``out``.
 
     ``jobs``: grader processes in parallel (default: CPU count).
@@ -556,6 +558,8 @@ def batch(assignment: str | Path | Assignment, submissions: str | Path, out: str
     ``grader grade``: reports are built by the grader itself, and the project's tests validate
     every kind of report; the check costs more than grading a small submission).
     ``on_report``: called with (student id, report) after each report is written.
+    ``require_isolation``: as for ``grader.api.grade``; a refused grade is an internal-error
+    report for every student, graded again by the next run.
     """
     started = time.monotonic()
     a = assignment if isinstance(assignment, Assignment) else resolve(assignment)
@@ -565,7 +569,8 @@ def batch(assignment: str | Path | Assignment, submissions: str | Path, out: str
         folder = _prepare(source, out, zip_limits)
         return _batch(a, source, folder, out, started=started, jobs=jobs, force=force,
                       progress=progress, per_worker=per_worker, grade_timeout=grade_timeout,
-                      validate=validate, on_report=on_report)
+                      validate=validate, on_report=on_report,
+                      require_isolation=require_isolation)
     finally:
         _unlock(out)
 
@@ -573,7 +578,8 @@ def batch(assignment: str | Path | Assignment, submissions: str | Path, out: str
 def _batch(a: Assignment, source: Path, folder: Path, out: Path, *, started: float,
            jobs: int | None, force: bool, progress: bool | None, per_worker: int,
            grade_timeout: float | None, validate: bool,
-           on_report: Callable[[str, dict[str, Any]], None] | None) -> BatchResult:
+           on_report: Callable[[str, dict[str, Any]], None] | None,
+           require_isolation: bool | None = None) -> BatchResult:
     students, ignored = discover(folder)
     if not students:
         raise UsageError(f"no submissions in {source}: expected one .py file, .ipynb notebook "
@@ -629,7 +635,7 @@ def _batch(a: Assignment, source: Path, folder: Path, out: Path, *, started: flo
 
     pool = _Pool(
         a, config={"assignment": str(a.path), "hide": [str(source), str(folder), str(out)],
-                   "validate": validate},
+                   "validate": validate, "require_isolation": require_isolation},
         state=out / ".batch", jobs=jobs or os.cpu_count() or 1, per_worker=per_worker,
         timeout=grade_timeout or (a.limits.total_seconds + a.limits.import_seconds
                                   + _GRACE_SECONDS),

@@ -26,7 +26,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     from grader.api import grade
     from grader.report import to_json
 
-    report = grade(args.assignment, args.submission, validate_report=args.validate)
+    report = grade(args.assignment, args.submission, validate_report=args.validate,
+                   require_isolation=False if args.allow_unisolated else None)
     text = to_json(report)
     if args.output:
         _write_atomic(Path(args.output), text)
@@ -34,6 +35,10 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         _write_json(text)
     print(for_terminal(f"{report['assignment']}: {report['score']:g}/{report['max_score']:g} "
                        f"({report['status']}) {args.submission}"), file=sys.stderr)
+    refused = report.get("instructor", {}).get("refused")
+    if refused:
+        print(for_terminal(f"grader: {refused}"), file=sys.stderr)
+        return 1
     if report["status"] == "internal-error":
         print("grader: some tests could not run (a problem in the grader or the assignment's "
               "tests); see the report's instructor section", file=sys.stderr)
@@ -141,7 +146,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
     limits = ZipLimits(max_members=args.max_members, max_total_bytes=args.max_bytes)
     result = batch(args.assignment, args.submissions, args.output, jobs=args.jobs,
-                   force=args.force, zip_limits=limits, validate=args.validate)
+                   force=args.force, zip_limits=limits, validate=args.validate,
+                   require_isolation=False if args.allow_unisolated else None)
     counts: dict[str, int] = {}
     for status in result.statuses.values():
         counts[status] = counts.get(status, 0) + 1
@@ -150,11 +156,26 @@ def _cmd_batch(args: argparse.Namespace) -> int:
           + ", ".join(f"{s} {n}" for s, n in sorted(counts.items()))
           + f"; reports in {result.out}", file=sys.stderr)
     if result.failed:
+        refused = _refusal(result.out / f"{result.failed[0]}.json")
+        if refused:
+            # Every student of the run met the same platform: say why once, not per student.
+            print(for_terminal(f"grader: {refused}"), file=sys.stderr)
         # Student ids are file names from a class's export: printed escaped, like all their text.
         print(for_terminal(f"grader: the grader failed on {', '.join(result.failed)}; see "
                            f"{result.out / 'batch.log'} and run the batch again"),
               file=sys.stderr)
     return 0 if result.ok else 1
+
+
+def _refusal(report_path: Path) -> str:
+    """The instructor's refusal message of a report the grader wrote, if grading was refused."""
+    import json
+
+    try:
+        report = json.loads(report_path.read_text())
+        return str(report.get("instructor", {}).get("refused") or "")
+    except (OSError, ValueError, AttributeError):
+        return ""
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -173,6 +194,10 @@ def _cmd_student_kit(args: argparse.Namespace) -> int:
     return 0
 
 
+_ALLOW_HELP = ("grade even where the worker's probe finds the hidden tests, reference or "
+               "network within its reach (by default grading is then refused with exit 1)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grader", description="Grade machine-learning homework in an isolated worker.")
@@ -188,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write the report here instead of stdout")
     p.add_argument("--validate", action="store_true",
                    help="also check the report against its JSON Schema (slower start)")
+    p.add_argument("--allow-unisolated", action="store_true", help=_ALLOW_HELP)
     p.set_defaults(func=_cmd_grade)
 
     p = sub.add_parser("check", help="run the public tests and print a readable summary",
@@ -241,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="most entries a zip export may have (default 20000)")
     p.add_argument("--max-bytes", type=int, default=2 * 1024**3,
                    help="most bytes a zip export may unpack to (default 2 GiB)")
+    p.add_argument("--allow-unisolated", action="store_true", help=_ALLOW_HELP)
     p.set_defaults(func=_cmd_batch)
 
     p = sub.add_parser("export", help="build a Gradescope autograder bundle",

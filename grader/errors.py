@@ -53,3 +53,15 @@ class AnswerParseError(GraderError):
     def __init__(self, message: str, *, position: int | None = None) -> None:
         super().__init__(message)
         self.position = position
+
+
+class IsolationRefusedError(GraderInternalError):
+    """The worker's leak probe found what the grade requires unreadable or unreachable within
+    reach (exit code 1, status ``internal-error``); no student code ran in that worker.
+
+    ``isolation``: the refused worker's isolation record, ``verified`` (the probe) included.
+    """
+
+    def __init__(self, message: str, *, isolation: dict[str, object]) -> None:
+        super().__init__(message)
+        self.isolation = isolation

@@ -18,6 +18,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -28,9 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from grader import _jail, codec
+from grader import _jail, codec, policy
 from grader._jail import LAYERS
-from grader.errors import CodecError, GraderInternalError, SubmissionError
+from grader.errors import CodecError, GraderInternalError, IsolationRefusedError, SubmissionError
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
@@ -68,6 +69,28 @@ class Limits:
         return {"memory_mb": self.memory_mb, "cpu_seconds": self.cpu_seconds,
                 "max_processes": self.max_processes, "file_mb": self.file_mb,
                 "max_result_mb": self.max_result_mb}
+
+
+@dataclass(frozen=True)
+class LeakProbe:
+    """What the worker tries to reach at its start, after confinement and before the submission
+    is imported (``grader._worker.probe``); the result is the report's ``isolation.verified``."""
+
+    files: tuple[str, ...] = ()
+    """Trusted files it must not be able to read (a hidden test, the reference, the answer key);
+    only files that exist here are sent."""
+    folders: tuple[str, ...] = ()
+    """Trusted folders it must not be able to list (the hidden tests')."""
+    network: bool = True
+    """Try to connect to a port this sandbox listens on at 127.0.0.1 (never accepted)."""
+    require: frozenset[str] = frozenset()
+    """Of ``grader.policy.REQUIREMENTS``, what must be verified, or the worker is refused
+    (``IsolationRefusedError``) before the submission is imported."""
+
+    def to_wire(self, port: int) -> dict[str, Any]:
+        return {"files": [f for f in self.files if os.path.isfile(f)],
+                "folders": [d for d in self.folders if os.path.isdir(d) and os.listdir(d)],
+                "port": port, "require": sorted(self.require)}
 
 
 @dataclass
@@ -292,9 +315,12 @@ class Sandbox:
 
     def __init__(self, files: dict[str, bytes], entry: str, *, limits: Limits | None = None,
                  hide: Iterable[str] = (), namespaces: bool = True,
-                 disable: Iterable[str] = (), launcher: Launcher | None = None) -> None:
+                 disable: Iterable[str] = (), launcher: Launcher | None = None,
+                 probe: LeakProbe | None = None) -> None:
         """``namespaces=False`` or ``disable``: layers of the worker's confinement not to apply
-        (names in ``grader._jail.LAYERS``: ``namespaces``, ``landlock``, ``seccomp``)."""
+        (names in ``grader._jail.LAYERS``: ``namespaces``, ``landlock``, ``seccomp``).
+        ``probe``: what the worker must prove out of its reach before the submission is
+        imported (``isolation.verified``)."""
         self.launcher = launcher or DirectLauncher()
         self.files = files
         self.entry = entry
@@ -307,6 +333,10 @@ class Sandbox:
         if unknown:
             raise ValueError(f"unknown layers to disable: {sorted(unknown)}; "
                              f"known: {sorted(LAYERS)}")
+        self.probe = probe or LeakProbe()
+        self._listener: socket.socket | None = None
+        self._jailed_generation = 0
+        self._start_error: GraderInternalError | None = None
         self.started = time.monotonic()
         self.restarts_left = self.limits.restarts
         self.generation = 0
@@ -361,7 +391,7 @@ class Sandbox:
                            _Output(out_r, self.limits.output_kb * 1024, start=drain))
         config = {"scratch": self._scratch, "hide": self.hide, "limits": self.limits.to_wire(),
                   "files": self.files, "entry": self.entry, "namespaces": self.namespaces,
-                  "disable": self.disable}
+                  "disable": self.disable, "probe": self.probe.to_wire(self._probe_port())}
         self._launched = time.monotonic()
         with contextlib.suppress(BrokenPipeError):
             # A worker gone before reading its configuration: wait_ready reports it.
@@ -374,15 +404,8 @@ class Sandbox:
             self.started = time.monotonic()
             self._clock_started = True
         deadline = self._launched + min(self.limits.import_seconds, self._remaining())
+        self.wait_jailed()
         try:
-            try:
-                jailed = self._receive(deadline)
-            except SubmissionError as exc:
-                # No student code has run yet: a failure here is the grader's own.
-                output = "\n".join(self.outputs[-1:])
-                raise GraderInternalError(f"the worker failed to start ({exc.student_message})"
-                                          f"\n{output}") from None
-            self.isolation = jailed.get("isolation", {})
             reply = self._receive(deadline)
         except SubmissionError as exc:
             message = exc.student_message
@@ -403,6 +426,58 @@ class Sandbox:
         self.import_failure = None
         self.callables = _names(reply.get("callables"))
         return None
+
+    def wait_jailed(self) -> dict[str, Any]:
+        """Wait until the launched worker has confined itself and probed what it can reach;
+        returns its isolation record (also ``self.isolation``). Safe to call again.
+
+        Raises ``IsolationRefusedError`` (after killing the worker, which then imports nothing)
+        when the probe misses a requirement of ``self.probe``, and ``GraderInternalError`` when the
+        worker did not start: no student code has run yet, so either is the grader's problem.
+        """
+        if self._jailed_generation == self.generation:
+            if self._start_error is not None:
+                raise self._start_error
+            return self.isolation
+        self._jailed_generation = self.generation
+        self._start_error = None
+        deadline = self._launched + min(self.limits.import_seconds, self._remaining())
+        try:
+            jailed = self._receive(deadline)
+        except SubmissionError as exc:
+            output = "\n".join(self.outputs[-1:])
+            self._start_error = GraderInternalError(
+                f"the worker failed to start ({exc.student_message})\n{output}")
+            raise self._start_error from None
+        self.isolation = jailed.get("isolation", {})
+        if policy.missing(self.isolation.get("verified"), self.probe.require):
+            self._kill()
+            self._start_error = IsolationRefusedError(
+                policy.refusal_message(self.isolation, self.probe.require, euid=os.geteuid(),
+                                       platform=sys.platform), isolation=self.isolation)
+            raise self._start_error
+        return self.isolation
+
+    def _probe_port(self) -> int:
+        """A loopback port for the probe to try, listening (never accepting) while this sandbox
+        lives: a connection the kernel completes proves the worker reached the network. One per
+        sandbox, so its few connections (one per worker started) never fill the backlog."""
+        if not self.probe.network:
+            return 0
+        if self._listener is None:
+            try:
+                listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                listener.bind(("127.0.0.1", 0))
+                listener.listen(self.limits.restarts + 2)
+            except OSError:
+                return 0  # no loopback here (itself a network namespace): nothing to reach
+            self._listener = listener
+        return int(self._listener.getsockname()[1])
+
+    def _close_listener(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
 
     def hand_over(self, status_fd: int) -> None:
         """In the grader that launched the worker, once a forked copy of it has taken the worker
@@ -426,6 +501,7 @@ class Sandbox:
         p, self._handed = self._handed, None
         if p is not None:
             self._stop(p)
+        self._close_listener()
         shutil.rmtree(self._scratch, ignore_errors=True)
 
     def worker_pid(self) -> int | None:
@@ -467,6 +543,7 @@ class Sandbox:
             self._kill()
         if self._closed_at is None:
             self._closed_at = time.monotonic()
+        self._close_listener()
         shutil.rmtree(self._scratch, ignore_errors=True)
 
     @property

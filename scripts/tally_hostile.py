@@ -3,6 +3,7 @@
     .venv/bin/python scripts/tally_hostile.py                 # print the Markdown tally
     .venv/bin/python scripts/tally_hostile.py --write         # also rewrite docs/threat-model.md
     .venv/bin/python scripts/tally_hostile.py --only forge_   # a subset, by name prefix
+    .venv/bin/python scripts/tally_hostile.py --level root-without-namespaces   # one level only
 
 Every submission under ``submissions/hostile`` and ``submissions/broken`` declares its expected
 outcome per assignment in that folder's ``expected.toml``. Each is graded against low-limit copies
@@ -12,6 +13,13 @@ schema validity, wall time, leftover processes, files left outside the scratch s
 the project tree, hidden-test or reference lines in the report, network contact, and tampering with
 the grader's own process. ``tests/test_hostile.py`` uses the same functions, so the tally in the
 documentation and the test suite judge by the same rules.
+
+Levels: every case is graded with namespaces (``grade()`` in this process, the default); the cases
+listed under ``[levels]`` in expected.toml are also graded by the ``grader grade`` command run
+through ``scripts/simulate_platform.py``, as root under Docker's default profile
+(``root-without-namespaces``) and as an ordinary user with namespaces refused
+(``user-without-namespaces``), with the outcome declared for that level. The tally has a column
+per level.
 """
 
 from __future__ import annotations
@@ -42,6 +50,13 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIRS = (ROOT / "submissions" / "hostile", ROOT / "submissions" / "broken")
 ASSIGNMENTS = ("mathml_hw4", "cs189_hw4_backprop")
 THREAT_MODEL = ROOT / "docs" / "threat-model.md"
+SIMULATE = ROOT / "scripts" / "simulate_platform.py"
+#: Isolation levels the corpus is graded at, and the simulate_platform.py mode of each (None:
+#: graded in this process, with namespaces).
+LEVELS = {"namespaces": None, "root-without-namespaces": "docker",
+          "user-without-namespaces": "user"}
+#: The ordinary user of the ``user-without-namespaces`` level.
+PLAIN_UID = 1000
 
 #: Low limits for the copies the corpus is graded against, so a timeout costs seconds.
 LIMITS = {"call_seconds": 2, "total_seconds": 15, "import_seconds": 5, "memory_mb": 512,
@@ -103,6 +118,23 @@ class Case:
     """Safe to run with namespaces off (it writes nothing outside its scratch and kills nothing)."""
     generate: str = ""
     """For submissions too large to commit: how to make them (see ``materialise``)."""
+    at: dict[str, dict[str, Expectation]] = field(default_factory=dict)
+    """Per level other than ``namespaces`` it is graded at, per assignment (see ``LEVELS``)."""
+
+    def expected(self, level: str) -> dict[str, Expectation]:
+        """What grading at ``level`` must give, per assignment."""
+        return self.expect if level == "namespaces" else self.at.get(level, {})
+
+    @property
+    def levels(self) -> list[str]:
+        """The levels this case is graded at, in the order of ``LEVELS``."""
+        return [lv for lv in LEVELS if lv == "namespaces" or lv in self.at]
+
+
+def _expectations(entry: dict[str, Any]) -> dict[str, Expectation]:
+    return {a: Expectation(status=e["status"], credit=tuple(e.get("credit", ())),
+                           message=e["message"], instructor=e.get("instructor", ""))
+            for a, e in entry.items() if isinstance(e, dict) and a in ASSIGNMENTS}
 
 
 def load_corpus() -> list[Case]:
@@ -110,14 +142,18 @@ def load_corpus() -> list[Case]:
     cases = []
     for folder in CORPUS_DIRS:
         data = tomllib.loads((folder / "expected.toml").read_text())
+        levels = data.pop("levels", {})
         for name, entry in data.items():
-            expect = {a: Expectation(status=e["status"], credit=tuple(e.get("credit", ())),
-                                     message=e["message"], instructor=e.get("instructor", ""))
-                      for a, e in entry.items() if isinstance(e, dict)}
+            at = {}
+            for level, table in levels.items():
+                if name in table.get("cases", ()):
+                    # Declared for the level, or else the same outcome as with namespaces.
+                    at[level] = {**_expectations(entry),
+                                 **_expectations(table.get("expect", {}).get(name, {}))}
             cases.append(Case(name=name, path=folder / entry["path"], category=entry["category"],
-                              attack=entry["attack"], expect=expect,
+                              attack=entry["attack"], expect=_expectations(entry),
                               rlimits_safe=bool(entry.get("rlimits_safe", False)),
-                              generate=entry.get("generate", "")))
+                              generate=entry.get("generate", ""), at=at))
     return cases
 
 
@@ -343,6 +379,8 @@ class Outcome:
     report: dict[str, Any]
     seconds: float
     time_limit: float
+    level: str = "namespaces"
+    """Which of ``LEVELS`` it was graded at."""
     leftovers: dict[int, str] = field(default_factory=dict)
     scratch_left: list[str] = field(default_factory=list)
     planted: list[str] = field(default_factory=list)
@@ -391,10 +429,54 @@ def private_tempdir() -> Iterator[Path]:
         shutil.rmtree(base, ignore_errors=True)
 
 
+def _grade_at_level(level: str, assignment_dir: Path, path: Path, tmp: Path,
+                    timeout: float = 300) -> dict[str, Any]:
+    """Grade with the ``grader grade`` command under ``simulate_platform.py``'s mode for
+    ``level``; the report it wrote, whatever its exit code. A command that wrote none, or did
+    not finish within ``timeout`` seconds, raises (a crash of the grader)."""
+    mode = LEVELS[level]
+    assert mode is not None
+    out = tmp / "report.json"
+    tmp.chmod(0o1777)  # the ordinary user's grader writes its report and scratch folders here
+    cmd = [sys.executable, str(SIMULATE), mode, "--uid", str(PLAIN_UID), "--",
+           sys.executable, "-m", "grader", "grade", str(assignment_dir), str(path), "-o", str(out)]
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=timeout,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"grader grade at level {level} did not finish in {timeout:g} s "
+                           "(a wait without a time limit?)") from None
+    try:
+        report = json.loads(out.read_text())
+    except (OSError, ValueError):
+        raise RuntimeError(f"grader grade at level {level} wrote no report (exit "
+                           f"{proc.returncode}): {proc.stderr.decode(errors='replace')[-2000:]}"
+                           ) from None
+    out.unlink()
+    return dict(report)
+
+
+def open_copy(name: str, dest: Path) -> Path:
+    """A low-limit assignment copy any user may read, for the levels that grade as an ordinary
+    user (pytest's and tempfile's own folders are root's only)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    folder = limited_assignment(name, dest)
+    for p in [dest, *dest.rglob("*")]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    return folder
+
+
 def grade_case(case: Case, assignment_dir: Path, workdir: Path, *, secrets: list[str],
-               namespaces: bool = True, bystander: subprocess.Popen[bytes] | None = None,
-               disable: tuple[str, ...] = ()) -> Outcome:
-    """Grade one case against one (low-limit) assignment copy, observing everything around it."""
+               disable: frozenset[str] = frozenset(),
+               bystander: subprocess.Popen[bytes] | None = None,
+               level: str = "namespaces") -> Outcome:
+    """Grade one case against one (low-limit) assignment copy, observing everything around it.
+
+    ``level``: ``namespaces`` grades in this process (``disable``: confinement layers to switch
+    off, and then an unisolated grade is explicitly allowed); any other of ``LEVELS`` runs the
+    ``grader grade`` command under that level's platform simulation (``assignment_dir`` must
+    then be readable by every user: ``open_copy``)."""
     from grader.api import grade
     from grader.assignment import read
 
@@ -413,7 +495,13 @@ def grade_case(case: Case, assignment_dir: Path, workdir: Path, *, secrets: list
     try:
         with private_tempdir() as tmp:
             try:
-                report = grade(assignment, path, namespaces=namespaces, disable=disable)
+                if level != "namespaces":
+                    report = _grade_at_level(level, assignment_dir, path, tmp,
+                                             timeout=assignment.limits.total_seconds
+                                             + 2 * MARGIN_SECONDS)
+                else:
+                    report = grade(assignment, path, disable=disable,
+                                   require_isolation=False if disable else None)
             except Exception as exc:  # noqa: BLE001 - a grader crash is what the tally counts
                 crashed = f"{type(exc).__name__}: {exc}"
                 report = {}
@@ -434,7 +522,7 @@ def grade_case(case: Case, assignment_dir: Path, workdir: Path, *, secrets: list
         leaks.append(f"the grader's environment ({SECRET_ENV})")
     after_state = _trusted_state()
     return Outcome(
-        case=case, assignment=assignment.name, report=report, seconds=seconds,
+        case=case, assignment=assignment.name, report=report, seconds=seconds, level=level,
         time_limit=assignment.limits.total_seconds + MARGIN_SECONDS, leftovers=leftovers,
         scratch_left=scratch_left, planted=sorted(planted_files() - before_planted),
         tree_changed=sorted(k for k in before_tree.keys() | after_tree.keys()
@@ -507,7 +595,7 @@ def judge(o: Outcome, *, exact: bool = True) -> list[str]:
     r = o.report
     if o.crashed:
         return [f"the grader crashed: {o.crashed}"]
-    exp = o.case.expect.get(o.assignment)
+    exp = o.case.expected(o.level).get(o.assignment)
     if exact and exp is not None:
         problems += _declared_problems(r, exp)
     try:
@@ -537,7 +625,7 @@ def forged(o: Outcome) -> bool:
     """The score exceeds what the declared honest parts are worth (or the grader crashed)."""
     if o.crashed or not o.report:
         return False
-    exp = o.case.expect.get(o.assignment)
+    exp = o.case.expected(o.level).get(o.assignment)
     honest = sum(t["max_score"] for t in o.report["tests"] if credited(t, exp))
     return o.report["score"] > honest + 1e-9 or any(
         t["score"] > (t["max_score"] if credited(t, exp) else 0) + 1e-9
@@ -545,36 +633,60 @@ def forged(o: Outcome) -> bool:
 
 
 def tally(outcomes: list[Outcome]) -> str:
-    """The Markdown table: totals, then one row per attack and assignment."""
-    def n(pred: Any) -> int:
-        return sum(1 for o in outcomes if pred(o))
+    """The Markdown tables: totals with a column per level, then one row per attack and
+    assignment with the verdict at each level it was graded at."""
+    by_level = {lv: [o for o in outcomes if o.level == lv] for lv in LEVELS}
 
-    cases = {o.case.name for o in outcomes}
+    def row(label: str, count: Any) -> str:
+        return f"| {label} | " + " | ".join(str(count(by_level[lv])) for lv in LEVELS) + " |"
+
+    def n(pred: Any) -> Any:
+        return lambda os_: sum(1 for o in os_ if pred(o))
+
     lines = [
-        "| attacks tried | grades | forged scores | leaks | crashed runs | left-behind "
-        "processes/files | other deviations |",
-        "|---|---|---|---|---|---|---|",
-        f"| {len(cases)} | {len(outcomes)} | {n(forged)} | {n(lambda o: o.leaks)} | "
-        f"{n(lambda o: o.crashed)} | "
-        f"{n(lambda o: o.leftovers or o.scratch_left or o.planted or tampered_files(o))} | "
-        f"{n(judge)} |",
+        "| | " + " | ".join(f"`{lv}`" for lv in LEVELS) + " |",
+        "|---|" + "---|" * len(LEVELS),
+        row("attacks tried", lambda os_: len({o.case.name for o in os_})),
+        row("grades", len),
+        row("forged scores", n(forged)),
+        row("leaks", n(lambda o: o.leaks)),
+        row("network contacts", n(lambda o: o.contacts)),
+        row("crashed runs", n(lambda o: o.crashed)),
+        row("left-behind processes/files",
+            n(lambda o: o.leftovers or o.scratch_left or o.planted or tampered_files(o))),
+        row("other deviations", n(judge)),
         "",
-        "| submission | kind | attack | assignment | status | score | honest | verdict |",
-        "|---|---|---|---|---|---|---|---|",
+        "| submission | kind | attack | assignment | honest | "
+        + " | ".join(f"`{lv}`" for lv in LEVELS) + " |",
+        "|---|---|---|---|---|" + "---|" * len(LEVELS),
     ]
+    cells: dict[tuple[str, str], dict[str, Outcome]] = {}
     for o in outcomes:
-        exp = o.case.expect.get(o.assignment)
-        honest = sum(t["max_score"] for t in o.report.get("tests", []) if credited(t, exp))
-        problems = judge(o)
-        verdict = "as declared" if not problems else "; ".join(problems)[:200]
-        score = f"{o.report['score']:g}/{o.report['max_score']:g}" if o.report else "-"
-        lines.append(f"| `{o.case.name}` | {o.case.category} | {o.case.attack} | {o.assignment} "
-                     f"| {o.report.get('status', 'crash')} | {score} | {honest:g} | {verdict} |")
+        cells.setdefault((o.case.name, o.assignment), {})[o.level] = o
+    for (_, assignment), at in cells.items():
+        first = next(iter(at.values()))
+        exp = first.case.expected(first.level).get(assignment)
+        honest = sum(t["max_score"] for t in first.report.get("tests", []) if credited(t, exp))
+        verdicts = []
+        for lv in LEVELS:
+            o = at.get(lv)
+            if o is None:
+                verdicts.append("-")
+                continue
+            problems = judge(o)
+            score = f"{o.report['score']:g}" if o.report else "-"
+            text = "as declared" if not problems else "; ".join(problems)[:200]
+            verdicts.append(f"{o.report.get('status', 'crash')} {score}, "
+                            + " ".join(text.split()).replace("|", "/"))
+        lines.append(f"| `{first.case.name}` | {first.case.category} | {first.case.attack} | "
+                     f"{assignment} | {honest:g} | " + " | ".join(verdicts) + " |")
     return "\n".join(lines) + "\n"
 
 
-def run_corpus(only: str = "", log: Any = None) -> list[Outcome]:
-    """Grade every case (or those whose name starts with ``only``) against every assignment."""
+def run_corpus(only: str = "", log: Any = None,
+               levels: tuple[str, ...] = tuple(LEVELS)) -> list[Outcome]:
+    """Grade every case (or those whose name starts with ``only``) against every assignment, at
+    each of ``levels`` the case is declared for."""
     become_subreaper()
     secrets = secret_lines()
     outcomes = []
@@ -583,18 +695,27 @@ def run_corpus(only: str = "", log: Any = None) -> list[Outcome]:
         with tempfile.TemporaryDirectory(prefix="tally-hostile-") as tmp:
             work = Path(tmp)
             copies = {a: limited_assignment(a, work / "problems") for a in ASSIGNMENTS}
-            _warm_up()
-            for case in load_corpus():
-                if only and not case.name.startswith(only):
-                    continue
-                for a in ASSIGNMENTS:
-                    o = grade_case(case, copies[a], work / "run", secrets=secrets,
-                                   bystander=bystander)
-                    outcomes.append(o)
-                    if log is not None:
-                        verdict = judge(o)
-                        print(f"{case.name:32} {a:20} {o.report.get('score', '-')!s:>6} "
-                              f"{o.seconds:5.1f}s {verdict or 'ok'}", file=log)
+            shared = Path(tempfile.mkdtemp(prefix="tally-hostile-open-", dir="/var/tmp"))
+            shared.chmod(0o755)
+            try:
+                open_copies = {a: open_copy(a, shared / "problems") for a in ASSIGNMENTS}
+                _warm_up()
+                for case in load_corpus():
+                    if only and not case.name.startswith(only):
+                        continue
+                    for level in (lv for lv in case.levels if lv in levels):
+                        for a in ASSIGNMENTS:
+                            folder = copies[a] if level == "namespaces" else open_copies[a]
+                            o = grade_case(case, folder, work / "run", secrets=secrets,
+                                           bystander=bystander, level=level)
+                            outcomes.append(o)
+                            if log is not None:
+                                verdict = judge(o)
+                                print(f"{case.name:32} {a:20} {level:24} "
+                                      f"{o.report.get('score', '-')!s:>6} {o.seconds:5.1f}s "
+                                      f"{verdict or 'ok'}", file=log)
+            finally:
+                shutil.rmtree(shared, ignore_errors=True)
     finally:
         bystander.kill()
         bystander.wait()
@@ -630,8 +751,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true",
                         help="rewrite the tally blocks of docs/threat-model.md and README.md")
     parser.add_argument("--only", default="", help="only cases whose name starts with this")
+    parser.add_argument("--level", choices=list(LEVELS), action="append",
+                        help="only this level (repeatable; default: every level)")
     args = parser.parse_args(argv)
-    outcomes = run_corpus(args.only, log=sys.stderr)
+    outcomes = run_corpus(args.only, log=sys.stderr, levels=tuple(args.level or LEVELS))
     text = tally(outcomes)
     sys.stdout.write(text)
     if args.write:

@@ -187,13 +187,15 @@ def scale(x, k):
 
 
 def test_rlimits_only_mode_still_grades_honestly(tiny, write_sub):
-    """Without namespaces, Landlock and seccomp, the boundary still holds and the report says
-    the level."""
+    """Without namespaces, Landlock and seccomp (allowed explicitly), the boundary still holds
+    and the report says the level."""
     off = ("namespaces", "landlock", "seccomp")
-    report, _ = _grade(tiny, write_sub(HOSTILE["lying_eq"]), disable=off)
+    report, _ = _grade(tiny, write_sub(HOSTILE["lying_eq"]), disable=off,
+                       require_isolation=False)
     assert report["score"] == 0.0
     assert report["isolation"]["level"] == "rlimits"
-    report, _ = _grade(tiny, FIXTURES / "subs" / "correct.py", disable=off)
+    report, _ = _grade(tiny, FIXTURES / "subs" / "correct.py", disable=off,
+                       require_isolation=False)
     assert report["score"] == 7.0
 
 
@@ -241,6 +243,9 @@ def _strip_timing(report):
     r = json.loads(json.dumps(report))
     r.pop("execution_time")
     r["instructor"].pop("events", None)
+    for check in r["isolation"].get("verified", {}).get("checked", []):
+        if check["kind"] == "tcp":  # each sandbox listens on a port of its own
+            check["target"] = "127.0.0.1:PORT"
     return r
 
 

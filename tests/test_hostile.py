@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from grader._jail import LAYERS
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("tally_hostile",
@@ -34,7 +38,8 @@ BY_NAME = {c.name: c for c in CASES}
 FAST = {c.name for c in CASES if c.category == "broken"} | {
     "forge_patch_checkers", "forge_lying_objects", "forge_reduce_pickle", "escape_symlink_file",
     "escape_git_objects", "escape_network", "forge_fake_report_exit", "text_lone_surrogate",
-    "text_terminal_escapes"}
+    "text_terminal_escapes", "escape_walk_cmdline", "escape_scan_listeners",
+    "escape_setsid_daemon"}
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +48,17 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]
     th.become_subreaper()
     base = tmp_path_factory.mktemp("hostile")
     copies = {a: th.limited_assignment(a, base / "problems") for a in th.ASSIGNMENTS}
+    # Copies every user may read, for the levels that grade as an ordinary user.
+    shared = Path(tempfile.mkdtemp(prefix="hostile-open-", dir="/var/tmp"))
+    shared.chmod(0o755)
+    open_copies = {a: th.open_copy(a, shared / "problems") for a in th.ASSIGNMENTS}
     th._warm_up()
     bystander = subprocess.Popen(["sleep", "3600"])
-    yield {"copies": copies, "secrets": th.secret_lines(), "bystander": bystander, "base": base}
+    yield {"copies": copies, "open_copies": open_copies, "secrets": th.secret_lines(),
+           "bystander": bystander, "base": base}
     bystander.kill()
     bystander.wait()
+    shutil.rmtree(shared, ignore_errors=True)
 
 
 def _params() -> list[object]:
@@ -59,8 +70,25 @@ def _params() -> list[object]:
     return out
 
 
+#: Level cases that finish in about a second; the rest are marked slow.
+FAST_LEVELS = {"escape_walk_cmdline", "escape_scan_listeners", "escape_setsid_daemon"}
+
+
+def _level_params() -> list[object]:
+    out = []
+    for case in CASES:
+        for level in case.levels[1:]:
+            for a in th.ASSIGNMENTS:
+                marks = [pytest.mark.skipif(os.geteuid() != 0, reason="the simulation needs root")]
+                if case.name not in FAST_LEVELS:
+                    marks.append(pytest.mark.slow)
+                out.append(pytest.param(case.name, a, level, id=f"{case.name}-{a}-{level}",
+                                        marks=marks))
+    return out
+
+
 def _grade(env: dict[str, object], name: str, assignment: str, **kw: object) -> object:
-    copies = env["copies"]
+    copies = env["open_copies" if kw.get("level", "namespaces") != "namespaces" else "copies"]
     assert isinstance(copies, dict)
     work = Path(tempfile.mkdtemp(prefix=f"{name}-{assignment}-", dir=env["base"]))  # type: ignore[arg-type]
     return th.grade_case(BY_NAME[name], copies[assignment], work, secrets=env["secrets"],
@@ -68,11 +96,26 @@ def _grade(env: dict[str, object], name: str, assignment: str, **kw: object) -> 
 
 
 def test_corpus_is_large_and_declared_for_both_assignments() -> None:
-    """At least 30 submissions, each with an outcome declared for every assignment graded."""
+    """At least 30 submissions, each with an outcome declared for every assignment graded, at
+    every level it is graded at."""
     assert len(CASES) >= 30
     for case in CASES:
-        assert set(case.expect) == set(th.ASSIGNMENTS), case.name
+        for level in case.levels:
+            assert set(case.expected(level)) == set(th.ASSIGNMENTS), (case.name, level)
         assert case.generate or case.path.exists() or case.path.is_symlink(), case.name
+
+
+#: The exfiltration and containment attacks of the platforms without namespaces (issue 13's
+#: acceptance): each is graded at both simulated levels.
+PLATFORM_ATTACKS = ("escape_walk_cmdline", "escape_read_hidden", "escape_scan_listeners",
+                    "escape_network", "exhaust_fork_bomb", "escape_setsid_daemon",
+                    "exhaust_close_pipes_sleep")
+
+
+def test_platform_attacks_are_declared_at_every_level() -> None:
+    """Every platform attack is in the corpus at each level of the tally."""
+    for name in PLATFORM_ATTACKS:
+        assert BY_NAME[name].levels == list(th.LEVELS), name
 
 
 def test_secret_lines_are_found() -> None:
@@ -94,6 +137,19 @@ def test_submission_scores_exactly_its_honest_points(env, name: str, assignment:
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize(("name", "assignment", "level"), _level_params())
+def test_submission_at_a_platform_level_gives_its_declared_outcome(env, name: str,
+                                                                   assignment: str,
+                                                                   level: str) -> None:
+    """Graded by `grader grade` as root under Docker's default profile, or as an ordinary user
+    with namespaces refused: the declared outcome, nothing leaked, reached or left behind,
+    within the time limit."""
+    outcome = _grade(env, name, assignment, level=level)
+    assert outcome.level == level
+    problems = th.judge(outcome)
+    assert not problems, "\n".join(problems)
+
+
 READ_HIDDEN = """
 import os, sys  # only modules the worker has loaded: without namespaces, root's worker uid
                 # cannot import from an interpreter installed under /root
@@ -109,22 +165,19 @@ for name in sorted(os.listdir(problems)):
 """
 
 
-#: Every layer that keeps files unreadable, off: process limits only.
-ALL_OFF = ("namespaces", "landlock", "seccomp")
-
-
-@pytest.mark.parametrize(("disable", "leaks"), [((), False), (ALL_OFF, True),
-                                                (("namespaces",), False)])
-def test_leak_detector_catches_a_real_leak(env, tmp_path: Path, disable: tuple[str, ...],
+@pytest.mark.parametrize(("disable", "leaks"), [
+    (frozenset(), False), (frozenset({"namespaces"}), False), (LAYERS, True)])
+def test_leak_detector_catches_a_real_leak(env, tmp_path: Path, disable: frozenset[str],
                                             leaks: bool) -> None:
-    """A submission printing the hidden tests leaks them with every file layer off (so the
-    detector works and the attack is real), and leaks nothing with namespaces on, or with
-    namespaces off and Landlock on."""
+    """A submission printing the hidden tests leaks them with every layer off (so the detector
+    works and the attack is real; allowed explicitly) and leaks nothing with namespaces, or
+    with Landlock and seccomp alone."""
     from grader.api import grade
 
     sub = tmp_path / "read_hidden.py"
     sub.write_text(READ_HIDDEN)
-    report = grade(env["copies"]["cs189_hw4_backprop"], sub, disable=disable)
+    report = grade(env["open_copies"]["cs189_hw4_backprop"], sub, disable=disable,
+                   require_isolation=False)
     assert bool(th.leaked_lines(report, env["secrets"])) is leaks
 
 
@@ -137,10 +190,11 @@ RLIMITS_SAMPLE = ("forge_patch_checkers", "forge_lying_objects", "forge_protocol
 @pytest.mark.slow
 @pytest.mark.parametrize("name", RLIMITS_SAMPLE)
 def test_rlimits_only_isolation_still_bounds_the_submission(env, name: str) -> None:
-    """With every layer off, the process limits alone still give a report, in time, leaving nothing
-    behind, with no forged score (the declared outcome itself is only promised with namespaces)."""
+    """With every layer off (allowed explicitly), the process limits alone still give a report,
+    in time, leaving nothing behind, with no forged score (the declared outcome itself is only
+    promised with namespaces)."""
     assert BY_NAME[name].rlimits_safe
-    outcome = _grade(env, name, "cs189_hw4_backprop", disable=ALL_OFF)
+    outcome = _grade(env, name, "cs189_hw4_backprop", disable=LAYERS)
     assert outcome.report["isolation"]["level"] in ("rlimits", "none")
     assert not th.forged(outcome)
     problems = [p for p in th.judge(outcome, exact=False) if not p.startswith("leaked")]
