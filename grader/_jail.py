@@ -280,7 +280,7 @@ def _apply_landlock(cfg: JailConfig, iso: Isolation, ns_ok: bool) -> None:
         return
     hidden = [os.path.realpath(h) for h in cfg.hide]
     try:
-        for path in [*_interpreter_paths(), *SYSTEM_READ]:
+        for path in [*interpreter_paths(), *SYSTEM_READ]:
             _grant(ruleset, path, _landlock.EXECUTE_READ, hidden)
         for dev in DEVICES:
             ruleset.allow(dev, _landlock.WRITE)
@@ -524,7 +524,7 @@ def _private_mounts(cfg: JailConfig, iso: Isolation, worker_uid: int | None) -> 
         layers["private_proc"] = False
         iso.notes.append(f"fresh /proc not mounted ({exc.strerror})")
     size = f"size={cfg.file_mb}m"
-    needed = _interpreter_paths()
+    needed = interpreter_paths()
     writable = []
     for path in ("/tmp", "/var/tmp", "/dev/shm"):
         if os.path.isdir(path):
@@ -628,7 +628,8 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def _interpreter_paths() -> list[str]:
+def interpreter_paths() -> list[str]:
+    """Folders the interpreter reads modules from (real paths): they stay visible to the worker."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(sys.executable)}
     paths.update(p for p in sys.path if p and os.path.isdir(p))
     return sorted(os.path.realpath(p) for p in paths)

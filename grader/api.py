@@ -266,7 +266,25 @@ def _hidden(a: Assignment, sub: Submission, extra_hide: tuple[str, ...]) -> set[
 
     return {str(a.path), str(PROJECT_ROOT / "reference"), str(PROJECT_ROOT / "problems"),
             str(PROJECT_ROOT / "tests"), str(PROJECT_ROOT / "submissions"),
-            str(Path(sub.path).resolve().parent), *extra_hide}
+            *_beside(Path(sub.path).resolve()), *extra_hide}
+
+
+def _beside(path: Path) -> list[str]:
+    """The submission's folder (other students' work often lies beside it), or, where that
+    folder also holds the interpreter (Gradescope's /autograder holds both submission/ and the
+    venv), the submission and every neighbour that does not."""
+    from grader._jail import interpreter_paths
+
+    parent = path.parent
+    needed = interpreter_paths()
+    if not any(n == str(parent) or n.startswith(str(parent) + os.sep) for n in needed):
+        return [str(parent)]
+    try:
+        children = [str(c) for c in parent.iterdir() if c.is_dir() and not c.is_symlink()]
+    except OSError:
+        children = []
+    return [str(path)] + [c for c in children
+                          if not any(n == c or n.startswith(c + os.sep) for n in needed)]
 
 
 def _report(a: Assignment, sub: Submission, run: RunResult, seconds: float,  # noqa: PLR0917

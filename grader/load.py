@@ -391,13 +391,17 @@ def _indent_of(line: str) -> str:
 
 def _folder_answers(files: dict[str, bytes], notes: list[str], answer_ids: Collection[str],
                     errors: list[str]) -> dict[str, str | float]:
-    """Answers of a folder: ``answers.toml``, then tagged cells of its one top-level notebook.
+    """Answers of a folder: ``answers.toml`` (or, without one, the folder's one top-level
+    ``.toml`` file, as a lone ``.py`` is its code: a Gradescope upload keeps the student's own
+    file names), then tagged cells of its one top-level notebook.
 
-    An ``answers.toml`` that cannot be read adds its message to ``errors``."""
+    An answers file that cannot be read adds its message to ``errors``."""
     answers: dict[str, str | float] = {}
-    if ANSWERS_FILE in files:
+    tomls = [r for r in files if r.endswith(".toml") and "/" not in r]
+    name = ANSWERS_FILE if ANSWERS_FILE in files else tomls[0] if len(tomls) == 1 else None
+    if name is not None:
         try:
-            answers, answer_notes = read_answers_toml(files[ANSWERS_FILE], name=ANSWERS_FILE,
+            answers, answer_notes = read_answers_toml(files[name], name=name,
                                                       answer_ids=answer_ids)
         except LoadError as exc:
             # The code next to it is still graded: only the answers are lost, each saying why.
@@ -410,8 +414,8 @@ def _folder_answers(files: dict[str, bytes], notes: list[str], answer_ids: Colle
         for key, value in notebook_answers(files[top_notebooks[0]], name=top_notebooks[0],
                                            answer_ids=answer_ids).items():
             if key in answers:
-                notes.append(f"answer {key} is both in {ANSWERS_FILE} and in "
-                             f"{top_notebooks[0]}; the one in {ANSWERS_FILE} was used")
+                notes.append(f"answer {key} is both in {name} and in "
+                             f"{top_notebooks[0]}; the one in {name} was used")
             else:
                 answers[key] = value
     return answers
@@ -469,7 +473,11 @@ def _load_folder(root: Path, module: str, cell_tags: tuple[str, ...],
         raise LoadError(errors[0])  # nothing else to grade: the folder is unreadable
     code_files = [r for r in files if r.endswith(".py")
                   or (r.endswith(".ipynb") and _has_code_cells(files[r], answer_ids))]
-    if answers and not code_files:
+    # A folder of typed answers alone (ids this assignment does not have included: the notes
+    # say so) is graded as answers, like a lone .toml file.
+    read_answers = answers or (not errors and any(r.endswith(".toml") and "/" not in r
+                                                  for r in files))
+    if read_answers and not code_files:
         return Submission(str(root), "folder", files, module, sha, notes, answers=answers)
     if entry_name in files:
         files[entry_name] = check_source(files[entry_name], name=entry_name).encode()

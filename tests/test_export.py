@@ -511,18 +511,21 @@ def test_gradescope_run_keeps_the_reference_and_hidden_tests_from_the_submission
     """As root with namespaces refused, a submission that finds the bundle's folders on the
     grader's command line opens none of the course's files: score 0, nothing of the reference
     or hidden tests in results.json or the instructor's stdout; the worker ran under its own
-    uid at the rlimits level; hidden tests are after_published; results are root's only."""
+    uid at the landlock level (the probe verified it); hidden tests are after_published; results
+    are root's only."""
     done = _gradescope(container, READ_SOURCE)
     assert done.returncode == 0, done.stderr
     results = json.loads((container / "results" / "results.json").read_text())
-    assert (results["score"], results["status"]) == (0, "graded")
-    assert results["isolation"]["level"] == "rlimits"
+    # Landlock refuses every /proc/<pid> and /proc itself: the walk stops at its first step.
+    assert (results["score"], results["status"]) == (0, "import-error")
+    assert ("Your code could not be imported: PermissionError: [Errno 13] Permission denied: "
+            "'/proc' (line 10)") in results["output"]
+    assert results["isolation"]["level"] == "landlock"
     assert results["isolation"]["layers"]["unprivileged"] is True
-    assert ("LEAK-PROBE looked in 2 folders; course files opened: 0; errors: "
-            "['No such file or directory', 'Permission denied']") in done.stdout
-    assert "---- the submission's own output ----\nLEAK-PROBE" in done.stdout
-    relu = [t for t in results["tests"] if t["name"] == "relu on a fixed input"]
-    assert relu[0]["output"] == "relu(s) should be an array of numbers, got a str"
+    verified = results["isolation"]["verified"]
+    assert (verified["hidden_unreadable"], verified["network_unreachable"]) == (True, True)
+    assert ('---- traceback of the submission ----\nFile "backprop.py", line 10, in <module>\n'
+            '    for pid in os.listdir("/proc"):') in done.stdout
     a = resolve("cs189_hw4_backprop")
     secret = _distinctive_lines(ROOT / "reference" / "cs189_hw4_backprop.py",
                                 *a.hidden_tests.glob("test_*.py"))
@@ -551,7 +554,7 @@ def test_gradescope_run_grades_honestly_and_repairs_modes_reset_after_setup(cont
     assert done.returncode == 0, done.stderr
     assert _modes(container / "source") == {0}
     results = json.loads((container / "results" / "results.json").read_text())
-    assert results["isolation"]["level"] == "rlimits"
+    assert results["isolation"]["level"] == "landlock"
     direct = grade("cs189_hw4_backprop", EXAMPLES / "mistake_relu_grad.py")
     assert [(t["name"], t["score"]) for t in results["tests"]] == [
         (t["name"], t["score"]) for t in direct["tests"]]

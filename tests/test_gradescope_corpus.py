@@ -91,6 +91,7 @@ def container() -> Iterator[dict[str, object]]:
     with zipfile.ZipFile(bundle) as zf:
         zf.extractall(base / "source")
     shutil.copyfile(Path(__file__).with_name("no_namespaces.py"), base / "no_namespaces.py")
+    shutil.copyfile(ROOT / "grader" / "_seccomp.py", base / "_seccomp.py")
     env = {"PATH": f"{SYSTEM_PYTHON.parent}:/bin", "AUTOGRADER_ROOT": str(base),
            "GRADER_SITE": str(base / "deps"), "HOME": str(base)}
     done = subprocess.run(_hidden_world(base, ["bash", str(base / "source" / "setup.sh")]),
@@ -152,4 +153,5 @@ def test_corpus_case_through_the_bundle(container: dict[str, object], name: str,
     if case.rlimits_safe:
         exp = case.expect[ASSIGNMENT]
         honest = sum(t["max_score"] for t in results["tests"] if th.credited(t, exp))
-        assert (results.get("status"), results["score"]) == (exp.status, honest), stderr[-2000:]
+        assert (results.get("status"), results["score"]) == (exp.status, honest), (
+            results.get("output"), stderr[-2000:])

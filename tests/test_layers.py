@@ -98,7 +98,7 @@ def _reachable_interpreter() -> None:
     _jail._check(_jail._libc.unshare(_jail.CLONE_NEWNS), "unshare")
     _jail._mount(None, "/", None, _jail.MS_REC | _jail.MS_PRIVATE)
     iso = _jail.Isolation()
-    _jail._make_reachable(_jail._interpreter_paths(), iso)
+    _jail._make_reachable(_jail.interpreter_paths(), iso)
     assert not iso.notes, iso.notes
 
 

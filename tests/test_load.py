@@ -363,3 +363,22 @@ def test_fuzzed_notebook_structures_load_or_give_a_load_error(tmp_path):
             except LoadError:
                 continue
             json.dumps([sub.notes, sub.answers], ensure_ascii=False).encode("utf-8")
+
+
+def test_folder_with_a_lone_answers_file_of_another_name_reads_it(tmp_path):
+    """A Gradescope upload keeps the student's file name: a folder's one .toml file is its
+    answers file when there is no answers.toml, as a lone .py is its code."""
+    (tmp_path / "hw4_answers.toml").write_text('"1.1" = "2*X"\n')
+    sub = load_submission(tmp_path, module="mathml_hw4", answer_ids=["1.1"])
+    assert (sub.has_code, sub.answers) == (False, {"1.1": "2*X"})
+    (tmp_path / "mathml_hw4.py").write_text("x = 1\n")
+    sub = load_submission(tmp_path, module="mathml_hw4", answer_ids=["1.1"])
+    assert (sub.has_code, sub.answers) == (True, {"1.1": "2*X"})
+
+
+def test_folder_with_two_toml_files_and_no_answers_toml_reads_neither(tmp_path):
+    """Which of two .toml files holds the answers is not guessed."""
+    (tmp_path / "a.toml").write_text('"1.1" = "2*X"\n')
+    (tmp_path / "b.toml").write_text('"1.1" = "3*X"\n')
+    (tmp_path / "mathml_hw4.py").write_text("x = 1\n")
+    assert load_submission(tmp_path, module="mathml_hw4", answer_ids=["1.1"]).answers == {}
