@@ -161,6 +161,7 @@ def materialise(case: Case, workdir: Path) -> Path:
     """The path to hand in: the committed file, or one generated into ``workdir``."""
     if not case.generate:
         return case.path
+    workdir.mkdir(parents=True, exist_ok=True)
     if case.generate == "50MB":
         path = workdir / case.path.name
         with path.open("w") as f:
