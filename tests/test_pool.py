@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,15 @@ def test_exit_status_can_be_awaited_from_two_threads():
         assert codes == [5]
 
 
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting to be collected has already died)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def test_a_dead_zygote_is_an_internal_error_not_a_hang():
     """If the zygote dies, its running workers die with it (read as killed), and no new worker
     can be asked for (the next call restarts the dead one): a clear internal error at once,
@@ -108,8 +118,16 @@ def test_a_dead_zygote_is_an_internal_error_not_a_hang():
 
     with Zygote() as z:
         with Sandbox({"tiny.py": CORRECT}, "tiny", launcher=z) as running:
+            pid = running.worker_pid()
+            assert pid is not None
             os.killpg(z._proc.pid, signal.SIGKILL)
             z._proc.wait()
+            # The worker dies through its parent-death signals, a moment after the zygote: a
+            # call sent before that would still be answered.
+            deadline = time.monotonic() + 5
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert not _alive(pid), "the worker outlived its zygote by 5 s"
             with pytest.raises(SubmissionError, match="was killed"):
                 SubmissionProxy(running).add(1, 2)
             with pytest.raises(GraderInternalError, match="the worker zygote exited"):
