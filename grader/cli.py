@@ -252,8 +252,11 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Grade every student's file or folder (or a Gradescope/LMS "
                                    "zip export) into OUT: one report per student, "
                                    "gradebook.csv, summary.json and summary.html. Running it "
-                                   "again grades only students without a finished report. Exit "
-                                   "0 when every submission got a report.")
+                                   "again grades only unfinished, failed or changed students. "
+                                   "Exit 0 when every student got a report the grader did not "
+                                   "fail on, 1 when it failed on some or refused to grade, 2 "
+                                   "for a usage error (an unsafe zip included), 130 when "
+                                   "interrupted (reports written so far are kept).")
     p.add_argument("assignment", help="assignment folder, or a name under problems/")
     p.add_argument("submissions", help="folder with one entry per student, or a .zip export")
     p.add_argument("-o", "--output", required=True, help="output folder")
