@@ -15,6 +15,7 @@ of it. The grader only ever decodes data from it.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import importlib
 import os
@@ -24,7 +25,7 @@ import tempfile
 import traceback
 from typing import Any
 
-import numpy as np  # noqa: F401 - imported before confinement so the submission finds it loaded
+import numpy as np
 
 from grader import _jail, codec
 from grader.errors import CodecError
@@ -55,10 +56,8 @@ class _Server:
 
     def send(self, message: dict[str, Any]) -> None:
         for stream in (sys.stdout, sys.stderr):
-            try:
+            with contextlib.suppress(BaseException):  # the student may have replaced it
                 stream.flush()  # so printed text precedes the reply in the report
-            except BaseException:  # noqa: BLE001, S110 - the student may have replaced it
-                pass
         try:
             payload = codec.encode(message, to_handle=self._register,
                                    max_bytes=self.max_result_bytes)
@@ -107,7 +106,7 @@ class _Server:
                 frames.append(f'  File "{os.path.relpath(exc.filename, self.scratch)}", '
                               f"line {exc.lineno}\n    {(exc.text or '').strip()}\n")
                 message = exc.msg
-        except BaseException:  # noqa: BLE001, S110 - best effort only
+        except BaseException:  # noqa: BLE001 - best effort only
             pass
         tb = "".join(frames[-8:])
         # NumPy raises a private subclass (_ArrayMemoryError); the grader must still see memory.

@@ -75,11 +75,11 @@ def main() -> None:
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)  # only to wake select() through wake_w
     while True:
-        ready, _, _ = select.select([ctrl, wake_r], [], [])
+        ready, _, _ = select.select([ctrl.fileno(), wake_r], [], [])
         if wake_r in ready:
             os.read(wake_r, 4096)
             _reap(ctrl)
-        if ctrl in ready:
+        if ctrl.fileno() in ready:
             fds = array.array("i")
             msg, ancdata, _, _ = ctrl.recvmsg(64, socket.CMSG_SPACE(3 * fds.itemsize))
             if not msg:

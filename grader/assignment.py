@@ -134,7 +134,8 @@ def read(folder: Path) -> Assignment:
     allowed = {f.name for f in fields(Limits)}
     unknown = set(raw.get("limits", {})) - allowed
     if unknown:
-        raise AssignmentError(f"{folder}: unknown limits {sorted(unknown)}; known: {sorted(allowed)}")
+        raise AssignmentError(f"{folder}: unknown limits {sorted(unknown)}; "
+                              f"known: {sorted(allowed)}")
     limits = Limits(**raw.get("limits", {}))
     parts = tuple(Part(str(p["id"]), p.get("title", str(p["id"])), p.get("source", ""))
                   for p in raw.get("parts", []))

@@ -685,7 +685,7 @@ def _expected(expected: str, key: str | None, table: SymbolTable) -> ParsedExpr 
     return exp
 
 
-def _read_given(
+def _read_given(  # noqa: PLR0917 - the two tables and the variants belong to one reading
     given: str, table: SymbolTable, target: tuple[Any, ...] | None, wrong_shape: str,
     variants: list[Variant], variant_table: SymbolTable,
 ) -> dict[str, Any] | tuple[ParsedExpr, bool, list[tuple[Variant, ParsedExpr | None]]]:
@@ -734,7 +734,7 @@ def _read_given(
     return giv, transposed, parsed
 
 
-def _compare(  # noqa: PLR0911, PLR0912, PLR0917  (one exit per verdict)
+def _compare(  # noqa: PLR0917  (one exit per verdict)
     expected: str, given: str, table: SymbolTable, variants: list[Variant], timeout: float,
     key: str | None = None,
 ) -> dict[str, Any]:
@@ -1363,7 +1363,7 @@ def _gradient_setting(loss: str, wrt: str, full_text: str,
         return {"instructor": f"gradient setting: {exc}", "position": exc.position}
 
 
-def _compare_gradient(  # noqa: PLR0911, PLR0912, PLR0915, PLR0917  (one exit per verdict)
+def _compare_gradient(  # noqa: PLR0912, PLR0917  (one exit per verdict)
     loss: str, wrt: str, given: str, student: SymbolTable, full_text: str,
     defines: tuple[tuple[str, str], ...], variants: list[Variant],
 ) -> dict[str, Any]:

@@ -75,7 +75,7 @@ def _call_with_timeout(func: Callable[[], Any], timeout: float) -> Any:
     def target() -> None:
         try:
             box["value"] = func()
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             box["error"] = exc
 
     worker = threading.Thread(target=target, daemon=True)
@@ -99,7 +99,7 @@ def run_claim(claim: Any, *, timeout: float = DEFAULT_TIMEOUT) -> ClaimResult:
         return ClaimResult(**common, method="", verdict="timeout",
                            detail=f"did not finish within {timeout:g} s", trials=0,
                            worst_error=math.nan, seconds=time.perf_counter() - start)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a failing check is a verdict, not a crash
         return ClaimResult(**common, method="", verdict="error",
                            detail=f"the check raised {type(exc).__name__}: {exc}", trials=0,
                            worst_error=math.nan, seconds=time.perf_counter() - start)
